@@ -1,0 +1,78 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import swagger from '@fastify/swagger';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from '@fastify/type-provider-zod';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import type { Catalog } from './catalog/load-catalog.js';
+import type { Config } from './config.js';
+import { cdsRoutes } from './http/cds-routes.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { type HealthState, healthRoutes } from './http/health-routes.js';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly catalog: Catalog;
+  /** The time rules measure windows from; injected in tests. */
+  readonly now?: () => Date;
+  /** The fetch used for FHIR reads; injected in tests. */
+  readonly fetch?: typeof fetch;
+  readonly logger?: FastifyServerOptions['logger'];
+  readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
+  readonly healthState?: HealthState;
+}
+
+/** Builds the service; never listens (server.ts does). */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
+    bodyLimit: config.server.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    connectionTimeout: 30_000,
+    requestTimeout: 30_000,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // The spec's examples send application/json; FHIR clients may send application/fhir+json.
+  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  installErrorHandling(app);
+
+  await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
+  // Browser clients (the CDS Hooks Sandbox) preflight every call with Authorization.
+  await app.register(cors, {
+    origin: config.server.corsOrigins.includes('*') ? '*' : [...config.server.corsOrigins],
+    methods: ['GET', 'POST', 'OPTIONS'],
+    allowedHeaders: ['Content-Type', 'Authorization'],
+    maxAge: 600,
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Vitamin D and B12 CDS Hooks service',
+        version: '0.1.0',
+        description: 'CDS Hooks 2.0 services for missed vitamin D and vitamin B12 problems in spine and pain patients.',
+      },
+      servers: [{ url: config.server.publicBaseUrl }],
+    },
+    transform: jsonSchemaTransform,
+  });
+
+  await app.register(healthRoutes, { state: deps.healthState ?? { closing: false } });
+  await app.register(cdsRoutes, {
+    catalog: deps.catalog,
+    config,
+    now: deps.now ?? (() => new Date()),
+    fetch: deps.fetch,
+  });
+  return app;
+}

@@ -1,0 +1,154 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { type CardCatalog, CardCatalogSchema, type OrderCatalog, OrderCatalogSchema, RULE_IDS, type RuleId } from '../domain/catalog.js';
+import { RULES } from '../domain/evaluate.js';
+import { HOOK_NAMES, type HookName } from '../domain/patient-record.js';
+
+/** Prefetch tokens CDS Hooks 2.0 allows: root-level primitive context fields and the user tokens. */
+const ALLOWED_TOKENS = new Set([
+  'context.patientId',
+  'context.userId',
+  'context.encounterId',
+  'userPractitionerId',
+  'userPractitionerRoleId',
+  'userPatientId',
+  'userRelatedPersonId',
+]);
+
+const PrefetchTemplateSchema = z
+  .string()
+  .regex(/^[A-Z][A-Za-z]+(\/|\?|$)/, 'must be a relative FHIR read or search, e.g. "Observation?patient=..."')
+  .superRefine((template, context) => {
+    for (const match of template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
+      if (!ALLOWED_TOKENS.has(match[1] ?? '')) {
+        context.addIssue({ code: 'custom', message: `token {{${match[1] ?? ''}}} is not a CDS Hooks 2.0 prefetch token` });
+      }
+    }
+    if (/_sort=\w*:|sort:desc/.test(template)) {
+      context.addIssue({ code: 'custom', message: 'use _sort=-field, not sort:desc' });
+    }
+  });
+
+const ServiceDefinitionSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    hooks: z.array(z.enum(HOOK_NAMES as [HookName, ...HookName[]])).min(1),
+    title: z.string().min(1),
+    description: z.string().min(1),
+    usageRequirements: z.string().min(1).optional(),
+    rules: z.array(z.enum(RULE_IDS)).min(1),
+    prefetch: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+
+const ServicesFileSchema = z
+  .object({
+    prefetchTemplates: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/), PrefetchTemplateSchema),
+    services: z.array(ServiceDefinitionSchema).min(1),
+  })
+  .strict()
+  .superRefine((file, context) => {
+    const ids = new Set<string>();
+    file.services.forEach((service, index) => {
+      if (ids.has(service.id)) {
+        context.addIssue({ code: 'custom', path: ['services', index, 'id'], message: `duplicate id "${service.id}"` });
+      }
+      ids.add(service.id);
+      for (const key of service.prefetch) {
+        if (!(key in file.prefetchTemplates)) {
+          context.addIssue({ code: 'custom', path: ['services', index, 'prefetch'], message: `unknown prefetch key "${key}"` });
+        }
+      }
+      for (const hook of service.hooks) {
+        if (!service.rules.some((rule) => RULES[rule].hooks.includes(hook))) {
+          context.addIssue({ code: 'custom', path: ['services', index, 'hooks'], message: `no rule of this service runs on ${hook}` });
+        }
+      }
+    });
+  });
+
+/** A CDS service as the routes use it: its definition with the prefetch templates resolved. */
+export interface CdsServiceDefinition {
+  readonly id: string;
+  readonly hooks: readonly HookName[];
+  readonly title: string;
+  readonly description: string;
+  readonly usageRequirements?: string | undefined;
+  readonly rules: readonly RuleId[];
+  readonly prefetch: Readonly<Record<string, string>>;
+}
+
+export interface Catalog {
+  readonly services: ReadonlyMap<string, CdsServiceDefinition>;
+  readonly cards: CardCatalog;
+  readonly orders: OrderCatalog;
+}
+
+export class CatalogError extends Error {
+  override readonly name = 'CatalogError' as const;
+}
+
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new CatalogError(`Cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Site overrides are merged into the defaults object by object; arrays and values replace. */
+export function deepMerge(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) {
+    return override;
+  }
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    merged[key] = deepMerge(base[key], value);
+  }
+  return merged;
+}
+
+function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new CatalogError(`Invalid ${file}:\n${problems.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Reads and validates cds-hooks/*.json (plus the site's overrides) once, at start-up. */
+export async function loadCatalog(options: {
+  dir: string;
+  cardsOverrideFile?: string | undefined;
+  ordersOverrideFile?: string | undefined;
+}): Promise<Catalog> {
+  const servicesFile = join(options.dir, 'services.json');
+  const cardsFile = join(options.dir, 'cards.json');
+  const ordersFile = join(options.dir, 'orders.json');
+  const [servicesRaw, cardsRaw, ordersRaw, cardsOverride, ordersOverride] = await Promise.all([
+    readJson(servicesFile),
+    readJson(cardsFile),
+    readJson(ordersFile),
+    options.cardsOverrideFile ? readJson(options.cardsOverrideFile) : undefined,
+    options.ordersOverrideFile ? readJson(options.ordersOverrideFile) : undefined,
+  ]);
+  const servicesData = parseOrThrow(ServicesFileSchema, servicesRaw, servicesFile);
+  const cards = parseOrThrow(CardCatalogSchema, deepMerge(cardsRaw, cardsOverride ?? {}), cardsFile) as unknown as CardCatalog;
+  const orders = parseOrThrow(OrderCatalogSchema, deepMerge(ordersRaw, ordersOverride ?? {}), ordersFile) as unknown as OrderCatalog;
+  const services = new Map<string, CdsServiceDefinition>(
+    servicesData.services.map((service) => [
+      service.id,
+      {
+        ...service,
+        prefetch: Object.fromEntries(service.prefetch.map((key) => [key, servicesData.prefetchTemplates[key] ?? ''])),
+      },
+    ]),
+  );
+  return { services, cards, orders };
+}

@@ -1,0 +1,124 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Catalog, CdsServiceDefinition } from '../catalog/load-catalog.js';
+import type { Config } from '../config.js';
+import { evaluateRules } from '../domain/evaluate.js';
+import { createOrderLookup } from '../domain/existing-orders.js';
+import type { CdsCardOut } from '../domain/findings.js';
+import type { HookInput, HookName } from '../domain/patient-record.js';
+import { renderCard } from '../domain/render-card.js';
+import { BadRequestError } from '../errors.js';
+import { createFhirReader } from '../fhir/fhir-reader.js';
+import { resolvePrefetch, toPatientRecord } from '../fhir/prefetch.js';
+import { resourceProblem } from '../fhir/resource-shapes.js';
+import { formatIssues } from '../http/format-issues.js';
+import { type CdsRequestBody, type DraftOrders, HookContextSchemas } from '../http/schemas.js';
+
+export interface CallServiceDeps {
+  readonly catalog: Catalog;
+  readonly config: Config;
+  readonly now: () => Date;
+  /** Injected in tests; the global fetch otherwise. */
+  readonly fetch?: typeof fetch | undefined;
+}
+
+function isServedHook(service: CdsServiceDefinition, hook: string): hook is HookName {
+  return (service.hooks as readonly string[]).includes(hook);
+}
+
+function draftOrderResources(draftOrders: DraftOrders | undefined): Resource[] {
+  const resources = (draftOrders?.entry ?? []).flatMap((entry) => (entry.resource ? [entry.resource as unknown as Resource] : []));
+  resources.forEach((resource, index) => {
+    const problem = resourceProblem(resource);
+    if (problem) {
+      throw new BadRequestError(`context.draftOrders.entry[${index}].resource (${resource.resourceType}) is not valid: ${problem}`);
+    }
+  });
+  return resources;
+}
+
+function selectedOrders(selections: readonly string[], drafts: readonly Resource[]): Resource[] {
+  return selections.map((selection, index) => {
+    const order = drafts.find((draft) => `${draft.resourceType}/${draft.id ?? ''}` === selection);
+    if (!order) {
+      throw new BadRequestError(`context.selections[${index}] ("${selection}") is not among context.draftOrders`);
+    }
+    return order;
+  });
+}
+
+function parseContext(hook: HookName, context: Record<string, unknown>) {
+  if (hook === 'order-select' && context['draftOrders'] === undefined) {
+    throw new BadRequestError(
+      'context.draftOrders is required for order-select (the client fired order-select without its draft orders)',
+    );
+  }
+  const parsed = HookContextSchemas[hook].safeParse(context);
+  if (!parsed.success) {
+    throw new BadRequestError(`Invalid context for ${hook}: ${formatIssues('context', parsed.error.issues)}`);
+  }
+  return parsed.data;
+}
+
+/**
+ * One hook call, end to end: check it fits the service, gather the FHIR data, run the service's rules and
+ * render their cards. Pure apart from the FHIR reads.
+ */
+export async function callService(
+  service: CdsServiceDefinition,
+  request: CdsRequestBody,
+  deps: CallServiceDeps,
+  log: FastifyBaseLogger,
+): Promise<{ cards: CdsCardOut[] }> {
+  const { hook } = request;
+  if (!isServedHook(service, hook)) {
+    throw new BadRequestError(`Service "${service.id}" does not serve hook "${hook}"; it serves ${service.hooks.join(', ')}`);
+  }
+  const context = parseContext(hook, request.context);
+  // parseContext has checked both fields for the hooks that carry them.
+  const draftOrders = draftOrderResources(context['draftOrders'] as DraftOrders | undefined);
+  const selections = context['selections'] as string[] | undefined;
+  const focusOrders = selections ? selectedOrders(selections, draftOrders) : hook === 'order-sign' ? draftOrders : [];
+
+  const { fhir } = deps.config;
+  const accessToken = request.fhirAuthorization?.access_token;
+  const reader =
+    request.fhirServer && (accessToken || fhir.fetchWithoutToken)
+      ? createFhirReader({ fhirServer: request.fhirServer, accessToken, deadlineMs: fhir.deadlineMs, fetch: deps.fetch })
+      : undefined;
+  const resolved = await resolvePrefetch({
+    templates: service.prefetch,
+    prefetch: request.prefetch,
+    context: request.context,
+    reader,
+    deadlineMs: fhir.deadlineMs,
+    maxPages: fhir.maxPages,
+  });
+  if (resolved.droppedFromServer > 0) {
+    log.warn({ dropped: resolved.droppedFromServer }, 'left out unusable resources returned by the FHIR server');
+  }
+
+  const record = toPatientRecord(context.patientId, resolved.resources);
+  const input: HookInput = { hook, now: deps.now(), draftOrders, focusOrders };
+  const findings = evaluateRules(service.rules, record, input, deps.config.clinical);
+  const lookup = createOrderLookup(deps.catalog.orders, record, draftOrders);
+  const cards = findings
+    .map((finding) =>
+      renderCard(finding, {
+        cards: deps.catalog.cards,
+        orders: deps.catalog.orders,
+        lookup,
+        serviceId: service.id,
+        serviceTitle: service.title,
+        hookInstance: request.hookInstance,
+        patientId: context.patientId,
+        now: input.now,
+      }),
+    )
+    .filter((card): card is CdsCardOut => card !== undefined);
+  log.info(
+    { fetchedKeys: resolved.fetchedKeys, findings: findings.map((finding) => finding.situation), cards: cards.length },
+    'hook answered',
+  );
+  return { cards };
+}

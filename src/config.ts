@@ -1,0 +1,121 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { type ClinicalConfig, ClinicalConfigSchema } from './domain/clinical-config.js';
+
+const DEFAULT_CDS_HOOKS_DIR = fileURLToPath(new URL('../cds-hooks/', import.meta.url));
+
+const csv = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+
+const booleanString = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** One zod model per concern; every problem is reported at once (see reportAndExit). */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  FHIR_DEADLINE_MS: z.coerce.number().int().positive().max(60_000).default(2000),
+  FHIR_FETCH_WITHOUT_TOKEN: booleanString.default(true),
+  FHIR_MAX_PAGES: z.coerce.number().int().positive().max(1000).default(20),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: csv.default(['*']),
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().positive().default(10_000),
+  CDS_HOOKS_DIR: z.string().min(1).default(DEFAULT_CDS_HOOKS_DIR),
+  CLINICAL_CONFIG_FILE: z.string().min(1).optional(),
+  CARDS_OVERRIDE_FILE: z.string().min(1).optional(),
+  ORDERS_OVERRIDE_FILE: z.string().min(1).optional(),
+});
+
+export interface Config {
+  readonly server: {
+    readonly port: number;
+    readonly host: string;
+    readonly publicBaseUrl: string;
+    readonly bodyLimitBytes: number;
+    readonly shutdownDelayMs: number;
+    readonly corsOrigins: readonly string[];
+  };
+  readonly log: { readonly level: string };
+  readonly fhir: {
+    readonly deadlineMs: number;
+    readonly fetchWithoutToken: boolean;
+    readonly maxPages: number;
+  };
+  readonly catalog: {
+    readonly dir: string;
+    readonly cardsOverrideFile: string | undefined;
+    readonly ordersOverrideFile: string | undefined;
+  };
+  readonly clinical: ClinicalConfig;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError' as const;
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+function formatIssues(prefix: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => `${prefix}${issue.path.join('.') || '(root)'}: ${issue.message}`);
+}
+
+function readClinicalConfig(file: string | undefined, problems: string[]): ClinicalConfig | undefined {
+  let raw: unknown = {};
+  if (file) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      problems.push(`CLINICAL_CONFIG_FILE: cannot read ${file} as JSON (${(error as Error).message})`);
+      return undefined;
+    }
+  }
+  const parsed = ClinicalConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...formatIssues('CLINICAL_CONFIG_FILE ', parsed.error));
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** Parses the environment once. Throws a ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    problems.push(...formatIssues('', parsed.error));
+  }
+  const clinical = readClinicalConfig(parsed.data?.CLINICAL_CONFIG_FILE ?? env['CLINICAL_CONFIG_FILE'], problems);
+  if (!parsed.success || !clinical || problems.length > 0) {
+    throw new ConfigError(problems);
+  }
+  const values = parsed.data;
+  const base = values.PUBLIC_BASE_URL ?? `http://${values.HOST.includes(':') ? `[${values.HOST}]` : values.HOST}:${values.PORT}`;
+  return {
+    server: {
+      port: values.PORT,
+      host: values.HOST,
+      publicBaseUrl: base.replace(/\/+$/, ''),
+      bodyLimitBytes: values.BODY_LIMIT_BYTES,
+      shutdownDelayMs: values.SHUTDOWN_DELAY_MS,
+      corsOrigins: values.CORS_ORIGINS,
+    },
+    log: { level: values.LOG_LEVEL },
+    fhir: {
+      deadlineMs: values.FHIR_DEADLINE_MS,
+      fetchWithoutToken: values.FHIR_FETCH_WITHOUT_TOKEN,
+      maxPages: values.FHIR_MAX_PAGES,
+    },
+    catalog: {
+      dir: values.CDS_HOOKS_DIR,
+      cardsOverrideFile: values.CARDS_OVERRIDE_FILE,
+      ordersOverrideFile: values.ORDERS_OVERRIDE_FILE,
+    },
+    clinical,
+  };
+}

@@ -1,0 +1,117 @@
+import type { Condition } from '@medplum/fhirtypes';
+import { codesOf, conceptLabel, conceptText, normaliseIcd10 } from './codings.js';
+import { addWeeks, parseFhirDate } from './fhir-time.js';
+import {
+  ACUTE_BACK_PAIN_SNOMED,
+  CHRONIC_BY_CODE,
+  CONDITION_VALUE_SETS,
+  type ConditionGroup,
+  SYSTEM,
+} from './value-sets.js';
+
+const COUNTED_CLINICAL: ReadonlySet<string> = new Set(['active', 'recurrence', 'relapse']);
+const EXCLUDED_VERIFICATION: ReadonlySet<string> = new Set(['refuted', 'entered-in-error']);
+
+/** Counted Condition: active, recurrence or relapse (or no status), and not refuted or entered in error. */
+export function isCountedCondition(condition: Condition): boolean {
+  const clinical = (condition.clinicalStatus?.coding ?? []).map((coding) => coding.code ?? '');
+  if (condition.clinicalStatus && !clinical.some((code) => COUNTED_CLINICAL.has(code))) {
+    return false;
+  }
+  const verification = (condition.verificationStatus?.coding ?? []).map((coding) => coding.code ?? '');
+  return !verification.some((code) => EXCLUDED_VERIFICATION.has(code));
+}
+
+export function isInGroup(condition: Condition, group: ConditionGroup): boolean {
+  const valueSet = CONDITION_VALUE_SETS[group];
+  const snomed = codesOf([condition.code], SYSTEM.snomed);
+  const icd10 = codesOf([condition.code], SYSTEM.icd10cm).map(normaliseIcd10);
+  if (snomed.some((code) => valueSet.snomed.has(code))) {
+    return true;
+  }
+  if (
+    icd10.some(
+      (code) =>
+        valueSet.icd10Prefixes.some((prefix) => code.startsWith(prefix)) &&
+        !valueSet.icd10Excluded.some((prefix) => code.startsWith(prefix)),
+    )
+  ) {
+    return true;
+  }
+  // The text fallback is for conditions coded in neither terminology (free text or local codes only).
+  return snomed.length === 0 && icd10.length === 0 && valueSet.textPattern.test(conceptText(condition.code));
+}
+
+function isChronicByCode(condition: Condition): boolean {
+  const snomed = codesOf([condition.code], SYSTEM.snomed);
+  const icd10 = codesOf([condition.code], SYSTEM.icd10cm).map(normaliseIcd10);
+  if (snomed.some((code) => CHRONIC_BY_CODE.snomed.has(code))) {
+    return true;
+  }
+  if (icd10.some((code) => CHRONIC_BY_CODE.icd10Prefixes.some((prefix) => code.startsWith(prefix)))) {
+    return true;
+  }
+  return snomed.length === 0 && icd10.length === 0 && /\bchronic\b/i.test(conceptText(condition.code));
+}
+
+export function conditionOnset(condition: Condition): Date | undefined {
+  return (
+    parseFhirDate(condition.onsetDateTime) ??
+    parseFhirDate(condition.onsetPeriod?.start) ??
+    parseFhirDate(condition.recordedDate)
+  );
+}
+
+/** A counted back/neck pain or spasm condition that is chronic by code or began at least N weeks ago. */
+export function chronicBackPainConditions(
+  conditions: readonly Condition[],
+  now: Date,
+  minWeeks: number,
+): Condition[] {
+  const onsetLimit = addWeeks(now, -minWeeks);
+  return conditions.filter((condition) => {
+    if (!isCountedCondition(condition) || !isInGroup(condition, 'backPain')) {
+      return false;
+    }
+    if (codesOf([condition.code], SYSTEM.snomed).some((code) => ACUTE_BACK_PAIN_SNOMED.has(code))) {
+      return false;
+    }
+    if (isChronicByCode(condition)) {
+      return true;
+    }
+    const onset = conditionOnset(condition);
+    return onset !== undefined && onset <= onsetLimit;
+  });
+}
+
+export type Symptom = 'back pain' | 'cramps or spasm' | 'neuropathy' | 'anaemia';
+
+/** Symptoms that raise the urgency of B12 testing, as found on the record. */
+export function b12Symptoms(
+  conditions: readonly Condition[],
+  now: Date,
+  chronicPainMinWeeks: number,
+): { symptoms: Symptom[]; conditions: Condition[] } {
+  const found = new Map<Symptom, Condition>();
+  const backPain = chronicBackPainConditions(conditions, now, chronicPainMinWeeks)[0];
+  if (backPain) {
+    found.set('back pain', backPain);
+  }
+  const counted = conditions.filter(isCountedCondition);
+  const groups: [ConditionGroup, Symptom][] = [
+    ['crampOrSpasm', 'cramps or spasm'],
+    ['neuropathy', 'neuropathy'],
+    ['anaemia', 'anaemia'],
+  ];
+  for (const [group, symptom] of groups) {
+    const match = counted.find((condition) => isInGroup(condition, group));
+    if (match) {
+      found.set(symptom, match);
+    }
+  }
+  return { symptoms: [...found.keys()], conditions: [...found.values()] };
+}
+
+export function conditionName(condition: Condition): string {
+  return conceptLabel(condition.code) ?? 'Condition';
+}

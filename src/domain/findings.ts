@@ -1,0 +1,49 @@
+import type { CdsCard, CdsLink } from '@medplum/core';
+import type { Coding } from '@medplum/fhirtypes';
+import type { LabKey, MedicationKey, NoteId, RuleId, SituationId } from './catalog.js';
+
+export type Indicator = CdsCard['indicator'];
+
+export type SuggestedOrder =
+  | { readonly kind: 'lab'; readonly lab: LabKey; readonly recommended: boolean; readonly timing?: LabTiming }
+  | { readonly kind: 'medication'; readonly medication: MedicationKey; readonly recommended: boolean };
+
+/** When a suggested lab should be drawn, if not now. */
+export type LabTiming =
+  | { readonly kind: 'after-weeks'; readonly weeks: number }
+  | { readonly kind: 'before-surgery' };
+
+/** What a rule found: everything a card needs, with no wording of its own beyond facts. */
+export interface Finding {
+  readonly ruleId: RuleId;
+  readonly situation: SituationId;
+  readonly indicator: Indicator;
+  /** Values for the placeholders of the situation's summary. */
+  readonly vars: Readonly<Record<string, string>>;
+  /** The facts used, each with its value, unit and date, one markdown line each. */
+  readonly facts: readonly string[];
+  /** The threshold or window applied. */
+  readonly threshold: string;
+  readonly notes: readonly { readonly id: NoteId; readonly vars?: Readonly<Record<string, string>> }[];
+  readonly suggestions: readonly SuggestedOrder[];
+  readonly selectionBehavior: 'any' | 'at-most-one';
+  /** The Condition the suggested orders are for, when there is one. */
+  readonly reasonConditionId?: string | undefined;
+}
+
+/** A Coding with the fields CDS Hooks requires of topics and override reasons. */
+export interface CdsCoding extends Coding {
+  readonly system: string;
+  readonly code: string;
+  readonly display: string;
+}
+
+/** Our card: Medplum's CdsCard plus the 2.0 fields it leaves out. */
+export interface CdsCardOut extends CdsCard {
+  readonly uuid: string;
+  readonly source: NonNullable<CdsCard['source']> & { readonly topic: CdsCoding };
+  readonly selectionBehavior?: 'any' | 'at-most-one';
+  readonly overrideReasons?: CdsCoding[];
+  /** CDS Hooks 2.0 has no "relative" links. */
+  readonly links?: (CdsLink & { readonly type: 'absolute' | 'smart' })[];
+}

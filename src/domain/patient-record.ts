@@ -1,0 +1,35 @@
+import type {
+  Condition,
+  MedicationRequest,
+  MedicationStatement,
+  Observation,
+  Patient,
+  Procedure,
+  Resource,
+  ServiceRequest,
+} from '@medplum/fhirtypes';
+
+export type HookName = 'patient-view' | 'order-select' | 'order-sign';
+export const HOOK_NAMES: readonly HookName[] = ['patient-view', 'order-select', 'order-sign'];
+
+/** The patient's FHIR data the rules read, whether it came from prefetch or the FHIR server. */
+export interface PatientRecord {
+  readonly patientId: string;
+  readonly patient?: Patient | undefined;
+  readonly conditions: readonly Condition[];
+  readonly observations: readonly Observation[];
+  readonly medicationStatements: readonly MedicationStatement[];
+  readonly medicationRequests: readonly MedicationRequest[];
+  readonly serviceRequests: readonly ServiceRequest[];
+  readonly procedures: readonly Procedure[];
+}
+
+/** The hook call as the rules see it. */
+export interface HookInput {
+  readonly hook: HookName;
+  readonly now: Date;
+  /** Every unsigned order in the session (order hooks), else empty. */
+  readonly draftOrders: readonly Resource[];
+  /** The orders the advice is about: the selections in order-select, every draft in order-sign. */
+  readonly focusOrders: readonly Resource[];
+}

@@ -1,0 +1,152 @@
+import type { CdsSuggestion } from '@medplum/core';
+import type { MedicationRequest, ServiceRequest } from '@medplum/fhirtypes';
+import { v5 as uuidv5 } from 'uuid';
+import type { CardCatalog, OrderCatalog } from './catalog.js';
+import type { OrderLookup } from './existing-orders.js';
+import { addWeeks, formatDate } from './fhir-time.js';
+import type { CdsCardOut, Finding, SuggestedOrder } from './findings.js';
+import { SYSTEM } from './value-sets.js';
+
+/** Namespace for the card and suggestion uuids (v5), so the same call always yields the same ids. */
+const UUID_NAMESPACE = '3f1d8c52-8f7e-4c1a-9a57-6f4a3c1b2e90';
+const MAX_SUMMARY = 139;
+
+export interface RenderContext {
+  readonly cards: CardCatalog;
+  readonly orders: OrderCatalog;
+  readonly lookup: OrderLookup;
+  readonly serviceId: string;
+  readonly serviceTitle: string;
+  readonly hookInstance: string;
+  readonly patientId: string;
+  readonly now: Date;
+}
+
+function fill(template: string, vars: Readonly<Record<string, string>>): string {
+  return template.replace(/\{(\w+)\}/g, (match, name: string) => vars[name] ?? match);
+}
+
+/** A summary is one sentence under 140 characters (CDS Hooks; Inferno fails 140 and more). */
+function clampSummary(summary: string): string {
+  return summary.length <= MAX_SUMMARY ? summary : `${summary.slice(0, MAX_SUMMARY - 1).trimEnd()}…`;
+}
+
+function isAlreadyOrdered(suggestion: SuggestedOrder, lookup: OrderLookup): boolean {
+  return suggestion.kind === 'lab' ? lookup.hasLab(suggestion.lab) : lookup.hasMedication(suggestion.medication);
+}
+
+function buildSuggestion(
+  suggestion: SuggestedOrder,
+  finding: Finding,
+  context: RenderContext,
+  cardUuid: string,
+): CdsSuggestion {
+  const subject = { reference: `Patient/${context.patientId}` };
+  const reasonReference = finding.reasonConditionId
+    ? [{ reference: `Condition/${finding.reasonConditionId}` }]
+    : undefined;
+  let label: string;
+  let resource: ServiceRequest | MedicationRequest;
+  if (suggestion.kind === 'lab') {
+    const lab = context.orders.labs[suggestion.lab];
+    const timing = suggestion.timing;
+    label =
+      timing?.kind === 'after-weeks'
+        ? `Recheck ${lab.text} in ${timing.weeks} weeks`
+        : timing?.kind === 'before-surgery'
+          ? `Recheck ${lab.text} before surgery`
+          : `Order ${lab.text}`;
+    resource = {
+      resourceType: 'ServiceRequest',
+      status: 'draft',
+      intent: 'proposal',
+      category: [{ coding: [{ system: SYSTEM.snomed, code: '108252007', display: 'Laboratory procedure' }] }],
+      code: { coding: [lab.code], text: lab.text },
+      subject,
+      ...(reasonReference ? { reasonReference } : {}),
+      ...(timing?.kind === 'after-weeks'
+        ? { occurrenceDateTime: formatDate(addWeeks(context.now, timing.weeks)) }
+        : {}),
+      ...(timing?.kind === 'before-surgery' ? { note: [{ text: 'Draw before the planned spine surgery.' }] } : {}),
+    };
+  } else {
+    const medication = context.orders.medications[suggestion.medication];
+    label = `${medication.text}: ${medication.instruction}`;
+    const weeks = medication.durationWeeks;
+    resource = {
+      resourceType: 'MedicationRequest',
+      status: 'draft',
+      intent: 'proposal',
+      medicationCodeableConcept: { coding: [medication.code], text: medication.text },
+      subject,
+      ...(reasonReference ? { reasonReference } : {}),
+      dosageInstruction: [
+        {
+          text: medication.instruction,
+          timing: {
+            repeat: {
+              ...medication.timing,
+              ...(weeks ? { boundsDuration: { value: weeks, unit: 'weeks', system: SYSTEM.ucum, code: 'wk' } } : {}),
+            },
+          },
+          route: { coding: [medication.route] },
+          doseAndRate: [{ doseQuantity: { ...medication.dose, system: SYSTEM.ucum } }],
+        },
+      ],
+      ...(weeks
+        ? { dispenseRequest: { expectedSupplyDuration: { value: weeks * 7, unit: 'days', system: SYSTEM.ucum, code: 'd' } } }
+        : {}),
+    };
+  }
+  const key = suggestion.kind === 'lab' ? `lab:${suggestion.lab}:${suggestion.timing?.kind ?? 'now'}` : `medication:${suggestion.medication}`;
+  return {
+    label,
+    uuid: uuidv5(`${cardUuid}|${key}`, UUID_NAMESPACE),
+    isRecommended: suggestion.recommended,
+    actions: [{ type: 'create', description: `Propose: ${label}`, resource }],
+  };
+}
+
+function buildDetail(finding: Finding, context: RenderContext): string {
+  const situation = context.cards.situations[finding.situation];
+  const notes = finding.notes.map((note) => fill(context.cards.notes[note.id], note.vars ?? {}));
+  const evidence = situation.evidence.flatMap((key) => {
+    const source = context.cards.evidence[key];
+    return source ? [`- [${source.label}](${source.url})`] : [];
+  });
+  return [
+    situation.why,
+    ['**Facts used**', ...finding.facts.map((fact) => `- ${fact}`)].join('\n'),
+    `**Threshold applied:** ${finding.threshold}`,
+    ...notes,
+    ['**Evidence**', ...evidence].join('\n'),
+  ].join('\n\n');
+}
+
+/**
+ * A spec-valid card for a finding, or undefined when every order it would suggest is already active or
+ * among the draft orders: a card never suggests an order twice.
+ */
+export function renderCard(finding: Finding, context: RenderContext): CdsCardOut | undefined {
+  const remaining = finding.suggestions.filter((suggestion) => !isAlreadyOrdered(suggestion, context.lookup));
+  if (remaining.length === 0) {
+    return undefined;
+  }
+  const uuid = uuidv5(`${context.hookInstance}|${context.serviceId}|${finding.ruleId}`, UUID_NAMESPACE);
+  const suggestions = remaining.map((suggestion) => buildSuggestion(suggestion, finding, context, uuid));
+  const recommendedCount = suggestions.filter((suggestion) => suggestion.isRecommended).length;
+  return {
+    uuid,
+    summary: clampSummary(fill(context.cards.situations[finding.situation].summary, finding.vars)),
+    detail: buildDetail(finding, context),
+    indicator: finding.indicator,
+    source: {
+      label: context.serviceTitle,
+      topic: { system: context.cards.source.topicSystem, code: finding.ruleId, display: context.cards.rules[finding.ruleId].display },
+    },
+    suggestions,
+    // Several recommended suggestions are only allowed with "any".
+    selectionBehavior: recommendedCount > 1 ? 'any' : finding.selectionBehavior,
+    overrideReasons: [...context.cards.overrideReasons],
+  };
+}

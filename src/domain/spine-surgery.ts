@@ -1,0 +1,92 @@
+import type { CodeableConcept, Procedure, Resource, ServiceRequest } from '@medplum/fhirtypes';
+import { codesOf, conceptLabel } from './codings.js';
+import { addMonths, parseFhirDate } from './fhir-time.js';
+import { SPINE_SURGERY, SYSTEM } from './value-sets.js';
+
+export function isSpineSurgeryConcept(concept: CodeableConcept | undefined): boolean {
+  if (codesOf([concept], SYSTEM.snomed).some((code) => SPINE_SURGERY.snomed.has(code))) {
+    return true;
+  }
+  return codesOf([concept], SYSTEM.cpt).some((code) => {
+    if (SPINE_SURGERY.cpt.has(code)) {
+      return true;
+    }
+    const numeric = /^\d{5}$/.test(code) ? Number(code) : Number.NaN;
+    return SPINE_SURGERY.cptRanges.some(([low, high]) => numeric >= low && numeric <= high);
+  });
+}
+
+export interface SpineSurgery {
+  readonly reference: string;
+  readonly name: string;
+  readonly date: Date | undefined;
+  /** The Condition the surgery is for, when the order says so. */
+  readonly reasonConditionId: string | undefined;
+}
+
+function describe(resource: ServiceRequest | Procedure): SpineSurgery {
+  const date =
+    resource.resourceType === 'ServiceRequest'
+      ? (parseFhirDate(resource.occurrenceDateTime) ?? parseFhirDate(resource.occurrencePeriod?.start))
+      : (parseFhirDate(resource.performedDateTime) ?? parseFhirDate(resource.performedPeriod?.start));
+  const reason = (resource.reasonReference ?? [])
+    .map((reference) => reference.reference ?? '')
+    .find((reference) => reference.startsWith('Condition/'));
+  return {
+    reference: `${resource.resourceType}/${resource.id ?? ''}`,
+    name: conceptLabel(resource.code) ?? 'Spine surgery',
+    date,
+    reasonConditionId: reason?.slice('Condition/'.length),
+  };
+}
+
+/** Earliest dated first, undated last: the operation closest in time is the one to prepare for. */
+function soonestFirst(surgeries: SpineSurgery[]): SpineSurgery[] {
+  return surgeries.sort(
+    (a, b) => (a.date?.getTime() ?? Number.POSITIVE_INFINITY) - (b.date?.getTime() ?? Number.POSITIVE_INFINITY),
+  );
+}
+
+const PLANNED_REQUEST_STATUSES: ReadonlySet<string> = new Set(['draft', 'active', 'on-hold']);
+
+/** Planned spine surgery on record: a ServiceRequest draft/active/on-hold or a Procedure in preparation. */
+export function plannedSpineSurgeries(
+  serviceRequests: readonly ServiceRequest[],
+  procedures: readonly Procedure[],
+): SpineSurgery[] {
+  const planned = [
+    ...serviceRequests.filter((request) => PLANNED_REQUEST_STATUSES.has(request.status)),
+    ...procedures.filter((procedure) => procedure.status === 'preparation'),
+  ].filter((resource) => isSpineSurgeryConcept(resource.code));
+  return soonestFirst(planned.map(describe));
+}
+
+const WITHDRAWN: ReadonlySet<string> = new Set(['revoked', 'entered-in-error', 'completed']);
+
+/** Spine surgery among draft orders (ServiceRequest or Procedure), whatever their draft status. */
+export function spineSurgeryOrders(orders: readonly Resource[]): SpineSurgery[] {
+  const surgeries = orders.filter(
+    (order): order is ServiceRequest | Procedure =>
+      (order.resourceType === 'ServiceRequest' || order.resourceType === 'Procedure') &&
+      !WITHDRAWN.has(order.status) &&
+      isSpineSurgeryConcept(order.code),
+  );
+  return soonestFirst(surgeries.map(describe));
+}
+
+/** A spine operation completed within the last N months. */
+export function recentSpineSurgery(
+  procedures: readonly Procedure[],
+  now: Date,
+  months: number,
+): SpineSurgery | undefined {
+  const since = addMonths(now, -months);
+  return procedures
+    .filter((procedure) => procedure.status === 'completed' && isSpineSurgeryConcept(procedure.code))
+    .map((procedure) => ({
+      surgery: describe(procedure),
+      performed: parseFhirDate(procedure.performedPeriod?.end) ?? describe(procedure).date,
+    }))
+    .filter(({ performed }) => performed !== undefined && performed >= since && performed <= now)
+    .map(({ surgery }) => surgery)[0];
+}

@@ -1,0 +1,160 @@
+/**
+ * The value sets the rules match on, as data. Codes come from ../shared/clinical/knowledge-base.md;
+ * rules match on system + code, never on display, except for the documented text fallbacks.
+ */
+
+export const SYSTEM = {
+  loinc: 'http://loinc.org',
+  snomed: 'http://snomed.info/sct',
+  icd10cm: 'http://hl7.org/fhir/sid/icd-10-cm',
+  cpt: 'http://www.ama-assn.org/go/cpt',
+  rxnorm: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+  ucum: 'http://unitsofmeasure.org',
+} as const;
+
+/** 25-hydroxyvitamin D results (any of them means "tested"). 49054-0 is the D2 fraction, 1989-3 D3. */
+export const VITAMIN_D_LOINC = {
+  total: ['62292-8', '14635-7', '35365-6'],
+  d2Fraction: '49054-0',
+  d3Fraction: '1989-3',
+} as const;
+export const VITAMIN_D_RESULT_CODES: ReadonlySet<string> = new Set([
+  ...VITAMIN_D_LOINC.total,
+  VITAMIN_D_LOINC.d2Fraction,
+  VITAMIN_D_LOINC.d3Fraction,
+]);
+
+/** Total B12 in serum or plasma: classified. */
+export const B12_TOTAL_LOINC: ReadonlySet<string> = new Set(['2132-9', '14685-2']);
+/** B12 in whole blood: counts as tested, never classified (the NICE thresholds are for serum). */
+export const B12_BLOOD_LOINC: ReadonlySet<string> = new Set(['16695-9']);
+export const HOLO_TC_LOINC: ReadonlySet<string> = new Set(['72160-5']);
+export const MMA_LOINC: ReadonlySet<string> = new Set(['13964-2']);
+
+export type ConditionGroup = 'backPain' | 'crampOrSpasm' | 'neuropathy' | 'anaemia';
+
+interface ConditionValueSet {
+  readonly snomed: ReadonlySet<string>;
+  /** Normalised ICD-10-CM prefixes (upper case, no dot). */
+  readonly icd10Prefixes: readonly string[];
+  readonly icd10Excluded: readonly string[];
+  /** Applied only to conditions with no SNOMED CT or ICD-10-CM coding at all. */
+  readonly textPattern: RegExp;
+}
+
+const BACK_PAIN_SNOMED = [
+  // back and neck pain
+  '278860009', '279039007', '279040009', '161891005', '134407002', '279038004', '399194009', '81680005',
+  '1121000119107',
+  // generic chronic pain
+  '82423001', '373621006',
+  // muscle spasm and cramp
+  '203095000', '45352006', '95418008', '55300003', '449918009',
+  // radiculopathy
+  '72274001', '128196005', '54404000', '2415007', '23056005', '202735001',
+  // stenosis, spondylolisthesis, disc degeneration, scoliosis, post-laminectomy
+  '76107001', '18347007', '370471003', '83561009', '274152003', '4046000', '77547008', '26538006',
+  '69195002', '60937000', '298382003', '203639008', '202725007', '202723000',
+];
+
+const CRAMP_SNOMED = ['203095000', '45352006', '95418008', '55300003', '449918009'];
+
+export const CONDITION_VALUE_SETS: Readonly<Record<ConditionGroup, ConditionValueSet>> = {
+  backPain: {
+    snomed: new Set(BACK_PAIN_SNOMED),
+    icd10Prefixes: [
+      'M545', 'M542', 'M546', 'M549', 'M541', 'M543', 'M544', 'M548', 'G8929', 'G894', 'M6283', 'R252',
+      'M480', 'M431', 'M513', 'M503', 'M511', 'M501', 'M41', 'M961',
+    ],
+    icd10Excluded: ['M540'],
+    textPattern:
+      /back pain|backache|lumbago|neck pain|cervicalgia|dorsalgia|sciatica|radiculopathy|muscle spasm|spinal stenosis|spondylolisthesis|disc degeneration|scoliosis|post-?laminectomy/i,
+  },
+  crampOrSpasm: {
+    snomed: new Set(CRAMP_SNOMED),
+    icd10Prefixes: ['M6283', 'R252'],
+    icd10Excluded: [],
+    textPattern: /cramp|spasm/i,
+  },
+  neuropathy: {
+    // Neuropathy (disorder), peripheral nerve disease, polyneuropathy, diabetic neuropathy, paraesthesia.
+    snomed: new Set(['386033004', '302226006', '42345000', '230572002', '91019004']),
+    icd10Prefixes: ['G60', 'G61', 'G62', 'G63', 'E114', 'E104', 'R202'],
+    icd10Excluded: [],
+    textPattern: /neuropath|paraesthesi|paresthesi/i,
+  },
+  anaemia: {
+    // Anaemia, macrocytic anaemia, megaloblastic anaemia, pernicious anaemia.
+    snomed: new Set(['271737000', '83414005', '53165003', '84027009']),
+    icd10Prefixes: ['D50', 'D51', 'D52', 'D53', 'D64', 'D7589'],
+    icd10Excluded: [],
+    textPattern: /an(a)?emi|macrocyt/i,
+  },
+};
+
+/** Codes whose meaning already says the pain is chronic (no onset date needed). */
+export const CHRONIC_BY_CODE = {
+  snomed: new Set(['278860009', '134407002', '1121000119107', '82423001', '373621006', '202725007', '202723000']),
+  icd10Prefixes: ['G8929', 'G894', 'M961'],
+} as const;
+
+/** Acute low back pain: never counts towards "chronic" back pain, whatever its onset. */
+export const ACUTE_BACK_PAIN_SNOMED: ReadonlySet<string> = new Set(['278862001']);
+
+export const SPINE_SURGERY = {
+  snomed: new Set([
+    '55705006', '50172003', '34238000', '277764006', '25789004', '448942003', '449048009', '448943008',
+    '448944002', '81099000', '59703009', '53976000', '387731002', '445429009', '427752004', '282191000',
+    '3418002', '89355001', '10836008', '708651002', '392236004',
+  ]),
+  cpt: new Set([
+    '22551', '22600', '22610', '22612', '22614', '22630', '22633', '22800', '22802', '22867', '63001',
+    '63015', '63030', '63035', '63040', '63043', '63045', '63047', '63050', '63051',
+  ]),
+  /** Inclusive CPT ranges for spine arthrodesis, disc arthroplasty/devices and spinal decompression. */
+  cptRanges: [
+    [22532, 22819],
+    [22856, 22867],
+    [63001, 63091],
+    [62380, 62380],
+  ],
+} as const;
+
+export type DrugClass =
+  | 'metformin'
+  | 'ppi'
+  | 'h2Blocker'
+  | 'vitaminD'
+  | 'b12Replacement'
+  | 'folicAcid';
+
+/** RxNorm ingredient, product and brand codes per drug class. */
+export const DRUG_RXNORM: Readonly<Record<DrugClass, ReadonlySet<string>>> = {
+  metformin: new Set(['6809', '861007', '861010', '861004', '860975', '860981', '153592']),
+  ppi: new Set([
+    '7646', '236486', '283742', '283562', '17128', '40790', '253191', '114979', '226868', '816346', '199119',
+    '198051', '200329', '402014', '207212', '213295', '606726', '606730', '606728', '606731', '596843',
+    '311277', '251872', '314200', '283669', '284400', '854868', '833204', '833213', '902624', '902626',
+  ]),
+  h2Blocker: new Set(['4278', '2541', '42319', '9143', '197505', '197506', '197507', '197508']),
+  vitaminD: new Set(['1367410', '2418']),
+  b12Replacement: new Set(['309594', '317106', '2001499', '11248']),
+  folicAcid: new Set(['310410', '4511']),
+};
+
+/** Name fallback for medications with no matching RxNorm coding; combination products match too. */
+export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
+  metformin: /\bmetformin\b|glucophage|glumetza|fortamet|riomet/i,
+  ppi: /\b(es|dex)?(omeprazole|lansoprazole)\b|pantoprazole|rabeprazole|prilosec|nexium|prevacid|protonix|aciphex|dexilant|zegerid|vimovo|yosprala/i,
+  h2Blocker: /famotidine|cimetidine|nizatidine|ranitidine|pepcid|tagamet|\baxid\b|zantac/i,
+  vitaminD: /ergocalciferol|cholecalciferol|colecalciferol|\bvitamin d\s?[23]?\b|\bvit\.? d\s?[23]?\b|drisdol/i,
+  b12Replacement: /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvitamin b[\s-]?12\b|\bb12\b/i,
+  folicAcid: /folic acid|\bfolate\b|methylfolate|folvite/i,
+};
+
+/** The drug classes that lower B12 absorption, with the words cards use for them. */
+export const B12_LOWERING_DRUGS: Readonly<Record<'metformin' | 'ppi' | 'h2Blocker', string>> = {
+  metformin: 'metformin',
+  ppi: 'a proton-pump inhibitor',
+  h2Blocker: 'an H2 blocker',
+};

@@ -1,0 +1,38 @@
+/**
+ * The service's error vocabulary. Every error we raise on purpose is one of these; the error handler maps
+ * them to HTTP, sending the message for 4xx and a generic body for anything else.
+ */
+export class CdsHttpError extends Error {
+  override readonly name: string = 'CdsHttpError';
+  readonly statusCode: number;
+  readonly code: string;
+  constructor(statusCode: number, code: string, message: string) {
+    super(message);
+    this.statusCode = statusCode;
+    this.code = code;
+  }
+}
+
+/** Thrown when the request is malformed or does not fit the hook or the service (400). */
+export class BadRequestError extends CdsHttpError {
+  override readonly name = 'BadRequestError';
+  constructor(message: string) {
+    super(400, 'CDS_BAD_REQUEST', message);
+  }
+}
+
+/** Thrown for a service id the catalogue does not have (404). */
+export class ServiceNotFoundError extends CdsHttpError {
+  override readonly name = 'ServiceNotFoundError';
+  constructor(serviceId: string) {
+    super(404, 'CDS_SERVICE_NOT_FOUND', `No CDS service with id "${serviceId}"`);
+  }
+}
+
+/** Thrown when data the service needs is neither in prefetch nor readable from the FHIR server (412). */
+export class PrefetchUnavailableError extends CdsHttpError {
+  override readonly name = 'PrefetchUnavailableError';
+  constructor(message: string) {
+    super(412, 'CDS_PREFETCH_UNAVAILABLE', message);
+  }
+}

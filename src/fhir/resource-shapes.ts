@@ -1,0 +1,82 @@
+import { z } from 'zod';
+
+/**
+ * The shape of every field the rules read, per resource type. Resources arrive from EHRs and FHIR servers
+ * as untyped JSON; checking these fields once at the boundary keeps the pure rules free of defensive code.
+ * Everything else passes through untouched.
+ */
+const Coding = z.looseObject({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional() });
+const CodeableConcept = z.looseObject({ coding: z.array(Coding).optional(), text: z.string().optional() });
+const Period = z.looseObject({ start: z.string().optional(), end: z.string().optional() });
+const Reference = z.looseObject({ reference: z.string().optional(), display: z.string().optional() });
+const Status = z.string().min(1);
+
+const Medication = {
+  medicationCodeableConcept: CodeableConcept.optional(),
+  medicationReference: Reference.optional(),
+  contained: z.array(z.looseObject({ resourceType: z.string(), id: z.string().optional(), code: CodeableConcept.optional() })).optional(),
+};
+
+const SHAPES: Readonly<Record<string, z.ZodType>> = {
+  Patient: z.looseObject({ deceasedBoolean: z.boolean().optional(), deceasedDateTime: z.string().optional() }),
+  Condition: z.looseObject({
+    code: CodeableConcept.optional(),
+    clinicalStatus: CodeableConcept.optional(),
+    verificationStatus: CodeableConcept.optional(),
+    onsetDateTime: z.string().optional(),
+    onsetPeriod: Period.optional(),
+    recordedDate: z.string().optional(),
+  }),
+  Observation: z.looseObject({
+    status: Status,
+    code: CodeableConcept,
+    valueQuantity: z
+      .looseObject({
+        value: z.number().optional(),
+        unit: z.string().optional(),
+        code: z.string().optional(),
+        comparator: z.enum(['<', '<=', '>=', '>', 'ad']).optional(),
+      })
+      .optional(),
+    valueString: z.string().optional(),
+    effectiveDateTime: z.string().optional(),
+    effectivePeriod: Period.optional(),
+    issued: z.string().optional(),
+  }),
+  MedicationRequest: z.looseObject({ status: Status, authoredOn: z.string().optional(), ...Medication }),
+  MedicationStatement: z.looseObject({
+    status: Status,
+    effectiveDateTime: z.string().optional(),
+    effectivePeriod: Period.optional(),
+    dateAsserted: z.string().optional(),
+    ...Medication,
+  }),
+  ServiceRequest: z.looseObject({
+    status: Status,
+    code: CodeableConcept.optional(),
+    occurrenceDateTime: z.string().optional(),
+    occurrencePeriod: Period.optional(),
+    reasonReference: z.array(Reference).optional(),
+  }),
+  Procedure: z.looseObject({
+    status: Status,
+    code: CodeableConcept.optional(),
+    performedDateTime: z.string().optional(),
+    performedPeriod: Period.optional(),
+    reasonReference: z.array(Reference).optional(),
+  }),
+};
+
+/** Undefined when the resource is usable, else a short description of the first problem. */
+export function resourceProblem(resource: { resourceType: string }): string | undefined {
+  const shape = SHAPES[resource.resourceType];
+  if (!shape) {
+    return undefined;
+  }
+  const parsed = shape.safeParse(resource);
+  if (parsed.success) {
+    return undefined;
+  }
+  const issue = parsed.error.issues[0];
+  return `${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'}`;
+}

@@ -1,0 +1,105 @@
+import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import { type CallServiceDeps, callService } from '../cds/call-service.js';
+import { ServiceNotFoundError } from '../errors.js';
+import {
+  CdsRequestSchema,
+  CdsResponseSchema,
+  DiscoveryResponseSchema,
+  ErrorResponseSchema,
+  FeedbackRequestSchema,
+  FeedbackResponseSchema,
+  ServiceIdParamsSchema,
+} from './schemas.js';
+
+/**
+ * The CDS Hooks endpoints: discovery, service calls and feedback.
+ * See {@link https://cds-hooks.hl7.org/2.0/#discovery | Discovery} and
+ * {@link https://cds-hooks.hl7.org/2.0/#calling-a-cds-service | Calling a CDS Service}.
+ */
+export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps> = async (app, deps) => {
+  const { services } = deps.catalog;
+  // One id may serve several hooks: discovery lists it once per hook (spec-digest §2).
+  const discovery = {
+    services: [...services.values()].flatMap((service) =>
+      service.hooks.map((hook) => ({
+        hook,
+        id: service.id,
+        title: service.title,
+        description: service.description,
+        prefetch: { ...service.prefetch },
+        ...(service.usageRequirements ? { usageRequirements: service.usageRequirements } : {}),
+      })),
+    ),
+  };
+
+  app.get(
+    '/cds-services',
+    {
+      schema: {
+        summary: 'CDS Hooks discovery',
+        tags: ['cds-hooks'],
+        response: { 200: DiscoveryResponseSchema },
+      },
+    },
+    async () => discovery,
+  );
+
+  app.post(
+    '/cds-services/:id',
+    {
+      schema: {
+        summary: 'Call a CDS service',
+        description: 'Dispatches on the body\'s `hook`. Prefetch that is absent or unfulfilled is read from `fhirServer`.',
+        tags: ['cds-hooks'],
+        params: ServiceIdParamsSchema,
+        body: CdsRequestSchema,
+        response: {
+          200: CdsResponseSchema,
+          400: ErrorResponseSchema,
+          404: ErrorResponseSchema,
+          412: ErrorResponseSchema,
+          413: ErrorResponseSchema,
+        },
+      },
+      // Look the service up before the body is validated, so an unknown id is a 404 whatever the body.
+      preValidation: async (request) => {
+        if (!services.has(request.params.id)) {
+          throw new ServiceNotFoundError(request.params.id);
+        }
+      },
+    },
+    async (request) => {
+      const service = services.get(request.params.id);
+      if (!service) {
+        throw new ServiceNotFoundError(request.params.id);
+      }
+      const log = request.log.child({ serviceId: service.id, hook: request.body.hook, hookInstance: request.body.hookInstance });
+      return callService(service, request.body, deps, log);
+    },
+  );
+
+  app.post(
+    '/cds-services/:id/feedback',
+    {
+      schema: {
+        summary: 'Feedback on cards',
+        tags: ['cds-hooks'],
+        params: ServiceIdParamsSchema,
+        body: FeedbackRequestSchema,
+        response: { 200: FeedbackResponseSchema, 400: ErrorResponseSchema, 404: ErrorResponseSchema },
+      },
+      preValidation: async (request) => {
+        if (!services.has(request.params.id)) {
+          throw new ServiceNotFoundError(request.params.id);
+        }
+      },
+    },
+    async (request) => {
+      request.log.info(
+        { serviceId: request.params.id, items: request.body.feedback.length, outcomes: request.body.feedback.map((item) => item.outcome) },
+        'feedback received',
+      );
+      return { received: request.body.feedback.length };
+    },
+  );
+};

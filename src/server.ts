@@ -1,0 +1,45 @@
+import closeWithGrace from 'close-with-grace';
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import { loadCatalog } from './catalog/load-catalog.js';
+import { ConfigError, loadConfig } from './config.js';
+import type { HealthState } from './http/health-routes.js';
+import { loggerOptions } from './observability/logger.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = pino(loggerOptions(config.log.level) as pino.LoggerOptions);
+  const catalog = await loadCatalog(config.catalog);
+  const healthState: HealthState = { closing: false };
+  const app = await buildApp({ config, catalog, loggerInstance: logger, healthState });
+
+  closeWithGrace({ delay: config.server.shutdownDelayMs }, async ({ signal, err }) => {
+    healthState.closing = true;
+    if (err) {
+      app.log.error({ err }, 'closing after an error');
+    } else {
+      app.log.info({ signal }, 'closing');
+    }
+    await app.close();
+  });
+
+  await app.listen({ port: config.server.port, host: config.server.host });
+  app.log.info(
+    { services: [...catalog.services.keys()], publicBaseUrl: config.server.publicBaseUrl },
+    `CDS Hooks discovery at ${config.server.publicBaseUrl}/cds-services`,
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
