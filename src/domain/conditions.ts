@@ -93,7 +93,10 @@ export function b12Symptoms(
   chronicPainMinWeeks: number,
 ): { symptoms: Symptom[]; conditions: Condition[] } {
   const found = new Map<Symptom, Condition>();
-  const backPain = chronicBackPainConditions(conditions, now, chronicPainMinWeeks)[0];
+  // Cramps are part of the back pain definition; name them as cramps so the card says what was found.
+  const backPain = chronicBackPainConditions(conditions, now, chronicPainMinWeeks).find(
+    (condition) => !isInGroup(condition, 'crampOrSpasm'),
+  );
   if (backPain) {
     found.set('back pain', backPain);
   }

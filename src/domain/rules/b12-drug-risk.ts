@@ -7,7 +7,7 @@ import { b12Results, type LabResult } from '../lab-results.js';
 import { classifyConcept, currentDrugUse, type DrugUse, medicationConcept, medicationName } from '../medications.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { B12_LOWERING_DRUGS, type DrugClass } from '../value-sets.js';
-import { capitalise, classifyB12, conditionFact, displayValue, listWords, resultFact } from './shared.js';
+import { capitalise, classifyB12, conditionFact, displayValue, listWords, resultFact, shortLabel } from './shared.js';
 
 type LoweringDrug = keyof typeof B12_LOWERING_DRUGS;
 const LOWERING_DRUGS = Object.keys(B12_LOWERING_DRUGS) as LoweringDrug[];
@@ -167,7 +167,7 @@ export function evaluateB12NewDrug(record: PatientRecord, input: HookInput, conf
       ruleId: 'B12-NEW-DRUG',
       situation: 'b12-new-drug',
       indicator: 'info',
-      vars: { drug: capitalise(shorten(medicationName(order))), windowMonths: String(config.b12.untestedWindowMonths) },
+      vars: { drug: capitalise(shortLabel(medicationName(order))), windowMonths: String(config.b12.untestedWindowMonths) },
       facts: [
         `Ordered: ${medicationName(order)}`,
         ...otherExposures.map(exposureFact),
@@ -181,10 +181,6 @@ export function evaluateB12NewDrug(record: PatientRecord, input: HookInput, conf
     };
   }
   return undefined;
-}
-
-function shorten(name: string): string {
-  return name.length > 40 ? `${name.slice(0, 39).trimEnd()}…` : name;
 }
 
 /**

@@ -5,7 +5,7 @@ import type { Finding } from '../findings.js';
 import { vitaminDResults } from '../lab-results.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { plannedSpineSurgeries, type SpineSurgery, spineSurgeryOrders } from '../spine-surgery.js';
-import { classifyVitaminD, displayValue, resultFact } from './shared.js';
+import { classifyVitaminD, displayValue, resultFact, shortLabel } from './shared.js';
 
 function surgeryInFocus(record: PatientRecord, input: HookInput): SpineSurgery | undefined {
   switch (input.hook) {
@@ -15,11 +15,6 @@ function surgeryInFocus(record: PatientRecord, input: HookInput): SpineSurgery |
     case 'order-sign':
       return spineSurgeryOrders(input.focusOrders)[0];
   }
-}
-
-/** Procedure names come from the EHR and may be long; the summary must stay under 140 characters. */
-function shortName(name: string): string {
-  return name.length > 40 ? `${name.slice(0, 39).trimEnd()}…` : name;
 }
 
 /**
@@ -36,7 +31,7 @@ export function evaluateSpinePreop(record: PatientRecord, input: HookInput, conf
   const windowStart = addDays(now, -settings.preopWindowDays);
   const latest = vitaminDResults(record.observations)[0];
   const surgeryFact = `${input.hook === 'patient-view' ? 'Planned' : 'Ordered'}: ${surgery.name}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}`;
-  const procedure = `${shortName(surgery.name)}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}`;
+  const procedure = `${shortLabel(surgery.name)}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}`;
   const reasonConditionId =
     surgery.reasonConditionId ?? chronicBackPainConditions(record.conditions, now, config.chronicPainMinWeeks)[0]?.id;
 

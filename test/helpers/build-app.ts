@@ -1,0 +1,110 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { expect } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { callService } from '../../src/cds/call-service.js';
+import { type Catalog, loadCatalog } from '../../src/catalog/load-catalog.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import type { CdsCardOut } from '../../src/domain/findings.js';
+import type { CdsRequestBody } from '../../src/http/schemas.js';
+import { NOW, PATIENT_ID } from './builders.js';
+import { responseProblems } from './card-validator.js';
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ LOG_LEVEL: 'silent', ...env });
+}
+
+let catalogPromise: Promise<Catalog> | undefined;
+export function defaultCatalog(): Promise<Catalog> {
+  catalogPromise ??= loadCatalog(testConfig().catalog);
+  return catalogPromise;
+}
+
+export async function buildTestApp(options: { env?: Record<string, string>; now?: Date; catalog?: Catalog } = {}): Promise<FastifyInstance> {
+  const config = testConfig(options.env);
+  return buildApp({ config, catalog: options.catalog ?? (await defaultCatalog()), now: () => options.now ?? NOW });
+}
+
+/** The prefetch key each resource type lands in, as an EHR would fill the service's templates. */
+const KEY_OF_TYPE: Record<string, string[]> = {
+  Patient: ['patient'],
+  Condition: ['conditions'],
+  Observation: ['vitaminD', 'b12'],
+  MedicationStatement: ['medicationStatements'],
+  MedicationRequest: ['medicationRequests'],
+  ServiceRequest: ['serviceRequests'],
+  Procedure: ['procedures'],
+};
+
+/** Complete prefetch for a service from a patient's resources (every key filled, empty ones as empty Bundles). */
+export function prefetchFor(templates: Readonly<Record<string, string>>, resources: readonly Resource[], patientId = PATIENT_ID) {
+  const prefetch: Record<string, unknown> = {};
+  for (const key of Object.keys(templates)) {
+    if (key === 'patient') {
+      prefetch[key] = resources.find((resource) => resource.resourceType === 'Patient') ?? { resourceType: 'Patient', id: patientId };
+      continue;
+    }
+    const entries = resources
+      .filter((resource) => KEY_OF_TYPE[resource.resourceType]?.includes(key))
+      .map((resource) => ({ resource }));
+    prefetch[key] = { resourceType: 'Bundle', type: 'searchset', entry: entries };
+  }
+  return prefetch;
+}
+
+export interface Scenario {
+  hook?: 'patient-view' | 'order-select' | 'order-sign';
+  resources?: readonly Resource[];
+  draftOrders?: readonly Resource[];
+  selections?: readonly string[];
+  now?: Date;
+  config?: Config;
+  patientId?: string;
+}
+
+/** Runs one service on a scenario through the same code path as the route, and checks every card. */
+export async function runService(serviceId: string, scenario: Scenario): Promise<CdsCardOut[]> {
+  const catalog = await defaultCatalog();
+  const service = catalog.services.get(serviceId);
+  if (!service) throw new Error(`no service ${serviceId}`);
+  const hook = scenario.hook ?? 'patient-view';
+  const patientId = scenario.patientId ?? PATIENT_ID;
+  const drafts = scenario.draftOrders ?? [];
+  const context: Record<string, unknown> = { userId: 'Practitioner/dr-1', patientId };
+  if (hook !== 'patient-view') {
+    context['draftOrders'] = { resourceType: 'Bundle', entry: drafts.map((resource) => ({ resource })) };
+  }
+  if (hook === 'order-select') {
+    context['selections'] = scenario.selections ?? drafts.map((resource) => `${resource.resourceType}/${resource.id ?? ''}`);
+  }
+  const request: CdsRequestBody = {
+    hook,
+    hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea',
+    context,
+    prefetch: prefetchFor(service.prefetch, scenario.resources ?? [], patientId),
+  };
+  const { cards } = await callService(
+    service,
+    request,
+    { catalog, config: scenario.config ?? testConfig(), now: () => scenario.now ?? NOW },
+    pino({ level: 'silent' }),
+  );
+  expect(responseProblems({ cards })).toEqual([]);
+  return cards;
+}
+
+/** The resources a card's suggestions would create. */
+export function suggestedResources(card: CdsCardOut): Record<string, unknown>[] {
+  return (card.suggestions ?? []).flatMap((suggestion) =>
+    suggestion.actions.flatMap((action) => ('resource' in action ? [action.resource as unknown as Record<string, unknown>] : [])),
+  );
+}
+
+/** "ServiceRequest 62292-8", "MedicationRequest 1367410": what a card offers to order, in short. */
+export function suggestedCodes(card: CdsCardOut): string[] {
+  return suggestedResources(card).map((resource) => {
+    const concept = (resource['code'] ?? resource['medicationCodeableConcept']) as { coding: { code: string }[] };
+    return `${String(resource['resourceType'])} ${concept.coding[0]?.code ?? ''}`;
+  });
+}
