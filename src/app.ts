@@ -43,10 +43,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   // The spec's examples send application/json; FHIR clients may send application/fhir+json.
-  app.addContentTypeParser('application/fhir+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  app.addContentTypeParser(
+    'application/fhir+json',
+    { parseAs: 'string' },
+    app.getDefaultJsonParser('error', 'error'),
+  );
   installErrorHandling(app);
 
-  await app.register(helmet, { contentSecurityPolicy: false, crossOriginResourcePolicy: { policy: 'cross-origin' } });
+  await app.register(helmet, {
+    contentSecurityPolicy: false,
+    crossOriginResourcePolicy: { policy: 'cross-origin' },
+  });
   // Browser clients (the CDS Hooks Sandbox) preflight every call with Authorization.
   await app.register(cors, {
     origin: config.server.corsOrigins.includes('*') ? '*' : [...config.server.corsOrigins],
@@ -60,7 +67,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       info: {
         title: 'Vitamin D and B12 CDS Hooks service',
         version: '0.1.0',
-        description: 'CDS Hooks 2.0 services for missed vitamin D and vitamin B12 problems in spine and pain patients.',
+        description:
+          'CDS Hooks 2.0 services for missed vitamin D and vitamin B12 problems in spine and pain patients.',
       },
       servers: [{ url: config.server.publicBaseUrl }],
     },

@@ -5,9 +5,12 @@ import { type ClinicalConfig, ClinicalConfigSchema } from './domain/clinical-con
 
 const DEFAULT_CDS_HOOKS_DIR = fileURLToPath(new URL('../cds-hooks/', import.meta.url));
 
-const csv = z
-  .string()
-  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0));
+const csv = z.string().transform((value) =>
+  value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0),
+);
 
 const booleanString = z.enum(['true', 'false']).transform((value) => value === 'true');
 
@@ -16,7 +19,11 @@ const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default('127.0.0.1'),
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
-  BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(10 * 1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10 * 1024 * 1024),
   FHIR_DEADLINE_MS: z.coerce.number().int().positive().max(60_000).default(2000),
   FHIR_FETCH_WITHOUT_TOKEN: booleanString.default(true),
   FHIR_MAX_PAGES: z.coerce.number().int().positive().max(1000).default(20),
@@ -90,12 +97,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     problems.push(...formatIssues('', parsed.error));
   }
-  const clinical = readClinicalConfig(parsed.data?.CLINICAL_CONFIG_FILE ?? env['CLINICAL_CONFIG_FILE'], problems);
+  const clinical = readClinicalConfig(
+    parsed.data?.CLINICAL_CONFIG_FILE ?? env['CLINICAL_CONFIG_FILE'],
+    problems,
+  );
   if (!parsed.success || !clinical || problems.length > 0) {
     throw new ConfigError(problems);
   }
   const values = parsed.data;
-  const base = values.PUBLIC_BASE_URL ?? `http://${values.HOST.includes(':') ? `[${values.HOST}]` : values.HOST}:${values.PORT}`;
+  const base =
+    values.PUBLIC_BASE_URL ??
+    `http://${values.HOST.includes(':') ? `[${values.HOST}]` : values.HOST}:${values.PORT}`;
   return {
     server: {
       port: values.PORT,

@@ -1,7 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { type CardCatalog, CardCatalogSchema, type OrderCatalog, OrderCatalogSchema, RULE_IDS, type RuleId } from '../domain/catalog.js';
+import {
+  type CardCatalog,
+  CardCatalogSchema,
+  type OrderCatalog,
+  OrderCatalogSchema,
+  RULE_IDS,
+  type RuleId,
+} from '../domain/catalog.js';
 import { RULES } from '../domain/evaluate.js';
 import { HOOK_NAMES, type HookName } from '../domain/patient-record.js';
 
@@ -22,7 +29,10 @@ const PrefetchTemplateSchema = z
   .superRefine((template, context) => {
     for (const match of template.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)) {
       if (!ALLOWED_TOKENS.has(match[1] ?? '')) {
-        context.addIssue({ code: 'custom', message: `token {{${match[1] ?? ''}}} is not a CDS Hooks 2.0 prefetch token` });
+        context.addIssue({
+          code: 'custom',
+          message: `token {{${match[1] ?? ''}}} is not a CDS Hooks 2.0 prefetch token`,
+        });
       }
     }
     if (/_sort=\w*:|sort:desc/.test(template)) {
@@ -52,17 +62,29 @@ const ServicesFileSchema = z
     const ids = new Set<string>();
     file.services.forEach((service, index) => {
       if (ids.has(service.id)) {
-        context.addIssue({ code: 'custom', path: ['services', index, 'id'], message: `duplicate id "${service.id}"` });
+        context.addIssue({
+          code: 'custom',
+          path: ['services', index, 'id'],
+          message: `duplicate id "${service.id}"`,
+        });
       }
       ids.add(service.id);
       for (const key of service.prefetch) {
         if (!(key in file.prefetchTemplates)) {
-          context.addIssue({ code: 'custom', path: ['services', index, 'prefetch'], message: `unknown prefetch key "${key}"` });
+          context.addIssue({
+            code: 'custom',
+            path: ['services', index, 'prefetch'],
+            message: `unknown prefetch key "${key}"`,
+          });
         }
       }
       for (const hook of service.hooks) {
         if (!service.rules.some((rule) => RULES[rule].hooks.includes(hook))) {
-          context.addIssue({ code: 'custom', path: ['services', index, 'hooks'], message: `no rule of this service runs on ${hook}` });
+          context.addIssue({
+            code: 'custom',
+            path: ['services', index, 'hooks'],
+            message: `no rule of this service runs on ${hook}`,
+          });
         }
       }
     });
@@ -116,7 +138,9 @@ export function deepMerge(base: unknown, override: unknown): unknown {
 function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, file: string): T {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new CatalogError(`Invalid ${file}:\n${problems.join('\n')}`);
   }
   return parsed.data;
@@ -139,14 +163,24 @@ export async function loadCatalog(options: {
     options.ordersOverrideFile ? readJson(options.ordersOverrideFile) : undefined,
   ]);
   const servicesData = parseOrThrow(ServicesFileSchema, servicesRaw, servicesFile);
-  const cards = parseOrThrow(CardCatalogSchema, deepMerge(cardsRaw, cardsOverride ?? {}), cardsFile) as unknown as CardCatalog;
-  const orders = parseOrThrow(OrderCatalogSchema, deepMerge(ordersRaw, ordersOverride ?? {}), ordersFile) as unknown as OrderCatalog;
+  const cards = parseOrThrow(
+    CardCatalogSchema,
+    deepMerge(cardsRaw, cardsOverride ?? {}),
+    cardsFile,
+  ) as unknown as CardCatalog;
+  const orders = parseOrThrow(
+    OrderCatalogSchema,
+    deepMerge(ordersRaw, ordersOverride ?? {}),
+    ordersFile,
+  ) as unknown as OrderCatalog;
   const services = new Map<string, CdsServiceDefinition>(
     servicesData.services.map((service) => [
       service.id,
       {
         ...service,
-        prefetch: Object.fromEntries(service.prefetch.map((key) => [key, servicesData.prefetchTemplates[key] ?? ''])),
+        prefetch: Object.fromEntries(
+          service.prefetch.map((key) => [key, servicesData.prefetchTemplates[key] ?? '']),
+        ),
       },
     ]),
   );

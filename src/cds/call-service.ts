@@ -27,11 +27,15 @@ function isServedHook(service: CdsServiceDefinition, hook: string): hook is Hook
 }
 
 function draftOrderResources(draftOrders: DraftOrders | undefined): Resource[] {
-  const resources = (draftOrders?.entry ?? []).flatMap((entry) => (entry.resource ? [entry.resource as unknown as Resource] : []));
+  const resources = (draftOrders?.entry ?? []).flatMap((entry) =>
+    entry.resource ? [entry.resource as unknown as Resource] : [],
+  );
   resources.forEach((resource, index) => {
     const problem = resourceProblem(resource);
     if (problem) {
-      throw new BadRequestError(`context.draftOrders.entry[${index}].resource (${resource.resourceType}) is not valid: ${problem}`);
+      throw new BadRequestError(
+        `context.draftOrders.entry[${index}].resource (${resource.resourceType}) is not valid: ${problem}`,
+      );
     }
   });
   return resources;
@@ -41,7 +45,9 @@ function selectedOrders(selections: readonly string[], drafts: readonly Resource
   return selections.map((selection, index) => {
     const order = drafts.find((draft) => `${draft.resourceType}/${draft.id ?? ''}` === selection);
     if (!order) {
-      throw new BadRequestError(`context.selections[${index}] ("${selection}") is not among context.draftOrders`);
+      throw new BadRequestError(
+        `context.selections[${index}] ("${selection}") is not among context.draftOrders`,
+      );
     }
     return order;
   });
@@ -72,19 +78,30 @@ export async function callService(
 ): Promise<{ cards: CdsCardOut[] }> {
   const { hook } = request;
   if (!isServedHook(service, hook)) {
-    throw new BadRequestError(`Service "${service.id}" does not serve hook "${hook}"; it serves ${service.hooks.join(', ')}`);
+    throw new BadRequestError(
+      `Service "${service.id}" does not serve hook "${hook}"; it serves ${service.hooks.join(', ')}`,
+    );
   }
   const context = parseContext(hook, request.context);
   // parseContext has checked both fields for the hooks that carry them.
   const draftOrders = draftOrderResources(context['draftOrders'] as DraftOrders | undefined);
   const selections = context['selections'] as string[] | undefined;
-  const focusOrders = selections ? selectedOrders(selections, draftOrders) : hook === 'order-sign' ? draftOrders : [];
+  const focusOrders = selections
+    ? selectedOrders(selections, draftOrders)
+    : hook === 'order-sign'
+      ? draftOrders
+      : [];
 
   const { fhir } = deps.config;
   const accessToken = request.fhirAuthorization?.access_token;
   const reader =
     request.fhirServer && (accessToken || fhir.fetchWithoutToken)
-      ? createFhirReader({ fhirServer: request.fhirServer, accessToken, deadlineMs: fhir.deadlineMs, fetch: deps.fetch })
+      ? createFhirReader({
+          fhirServer: request.fhirServer,
+          accessToken,
+          deadlineMs: fhir.deadlineMs,
+          fetch: deps.fetch,
+        })
       : undefined;
   const resolved = await resolvePrefetch({
     templates: service.prefetch,
@@ -95,7 +112,10 @@ export async function callService(
     maxPages: fhir.maxPages,
   });
   if (resolved.droppedFromServer > 0) {
-    log.warn({ dropped: resolved.droppedFromServer }, 'left out unusable resources returned by the FHIR server');
+    log.warn(
+      { dropped: resolved.droppedFromServer },
+      'left out unusable resources returned by the FHIR server',
+    );
   }
 
   const record = toPatientRecord(context.patientId, resolved.resources);
@@ -117,7 +137,11 @@ export async function callService(
     )
     .filter((card): card is CdsCardOut => card !== undefined);
   log.info(
-    { fetchedKeys: resolved.fetchedKeys, findings: findings.map((finding) => finding.situation), cards: cards.length },
+    {
+      fetchedKeys: resolved.fetchedKeys,
+      findings: findings.map((finding) => finding.situation),
+      cards: cards.length,
+    },
     'hook answered',
   );
   return { cards };

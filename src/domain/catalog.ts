@@ -55,7 +55,11 @@ export const CardCatalogSchema = z
     for (const [id, situation] of Object.entries(catalog.situations)) {
       for (const key of situation.evidence) {
         if (!(key in catalog.evidence)) {
-          context.addIssue({ code: 'custom', path: ['situations', id, 'evidence'], message: `unknown evidence "${key}"` });
+          context.addIssue({
+            code: 'custom',
+            path: ['situations', id, 'evidence'],
+            message: `unknown evidence "${key}"`,
+          });
         }
       }
     }
@@ -86,7 +90,9 @@ const MedicationOrderSchema = z
     code: CodingSchema,
     text: z.string().min(1),
     instruction: z.string().min(1),
-    dose: z.object({ value: z.number().positive(), unit: z.string().min(1), code: z.string().min(1) }).strict(),
+    dose: z
+      .object({ value: z.number().positive(), unit: z.string().min(1), code: z.string().min(1) })
+      .strict(),
     route: CodingSchema,
     timing: z
       .object({
@@ -102,7 +108,9 @@ const MedicationOrderSchema = z
 export const OrderCatalogSchema = z
   .object({
     labs: z.object(Object.fromEntries(LAB_KEYS.map((key) => [key, LabOrderSchema]))).strict(),
-    medications: z.object(Object.fromEntries(MEDICATION_KEYS.map((key) => [key, MedicationOrderSchema]))).strict(),
+    medications: z
+      .object(Object.fromEntries(MEDICATION_KEYS.map((key) => [key, MedicationOrderSchema])))
+      .strict(),
   })
   .strict();
 

@@ -3,7 +3,15 @@ import type { LabKey, MedicationKey, OrderCatalog } from './catalog.js';
 import { codesOf } from './codings.js';
 import { classifyConcept, medicationConcept } from './medications.js';
 import type { PatientRecord } from './patient-record.js';
-import { B12_BLOOD_LOINC, B12_TOTAL_LOINC, HOLO_TC_LOINC, MMA_LOINC, SYSTEM, type DrugClass, VITAMIN_D_RESULT_CODES } from './value-sets.js';
+import {
+  B12_BLOOD_LOINC,
+  B12_TOTAL_LOINC,
+  HOLO_TC_LOINC,
+  MMA_LOINC,
+  SYSTEM,
+  type DrugClass,
+  VITAMIN_D_RESULT_CODES,
+} from './value-sets.js';
 
 const LAB_FAMILIES: Readonly<Record<LabKey, ReadonlySet<string>>> = {
   vitaminD: VITAMIN_D_RESULT_CODES,
@@ -18,21 +26,38 @@ const MEDICATION_FAMILIES: Readonly<Record<MedicationKey, DrugClass>> = {
   hydroxocobalaminIm: 'b12Replacement',
 };
 
+function statusOf(resource: Resource): string {
+  const status: unknown = (resource as { status?: unknown }).status;
+  return typeof status === 'string' ? status : '';
+}
+
 const OPEN_REQUEST: ReadonlySet<string> = new Set(['draft', 'active', 'on-hold']);
 const OPEN_STATEMENT: ReadonlySet<string> = new Set(['active', 'intended', 'on-hold']);
-const WITHDRAWN: ReadonlySet<string> = new Set(['revoked', 'cancelled', 'entered-in-error', 'stopped', 'completed']);
+const WITHDRAWN: ReadonlySet<string> = new Set([
+  'revoked',
+  'cancelled',
+  'entered-in-error',
+  'stopped',
+  'completed',
+]);
 
 /**
  * Whether an order a card would suggest is already active on the record or among the draft orders, so that
  * no card ever suggests it again.
  */
-export function createOrderLookup(catalog: OrderCatalog, record: PatientRecord, draftOrders: readonly Resource[]) {
+export function createOrderLookup(
+  catalog: OrderCatalog,
+  record: PatientRecord,
+  draftOrders: readonly Resource[],
+) {
   const openRecordOrders: Resource[] = [
     ...record.serviceRequests.filter((request) => OPEN_REQUEST.has(request.status)),
-    ...record.medicationRequests.filter((request) => request.status === 'active' || request.status === 'on-hold'),
+    ...record.medicationRequests.filter(
+      (request) => request.status === 'active' || request.status === 'on-hold',
+    ),
     ...record.medicationStatements.filter((statement) => OPEN_STATEMENT.has(statement.status)),
   ];
-  const orders = [...openRecordOrders, ...draftOrders.filter((order) => !('status' in order) || !WITHDRAWN.has(String(order.status)))];
+  const orders = [...openRecordOrders, ...draftOrders.filter((order) => !WITHDRAWN.has(statusOf(order)))];
 
   function hasLab(key: LabKey): boolean {
     const siteCode = catalog.labs[key].code;

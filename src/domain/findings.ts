@@ -10,8 +10,7 @@ export type SuggestedOrder =
 
 /** When a suggested lab should be drawn, if not now. */
 export type LabTiming =
-  | { readonly kind: 'after-weeks'; readonly weeks: number }
-  | { readonly kind: 'before-surgery' };
+  { readonly kind: 'after-weeks'; readonly weeks: number } | { readonly kind: 'before-surgery' };
 
 /** What a rule found: everything a card needs, with no wording of its own beyond facts. */
 export interface Finding {

@@ -43,7 +43,11 @@ interface RawValue {
 function readValue(observation: Observation): RawValue | undefined {
   const quantity = observation.valueQuantity;
   if (quantity?.value !== undefined && Number.isFinite(quantity.value)) {
-    return { value: quantity.value, unit: quantity.code ?? quantity.unit, comparator: asComparator(quantity.comparator) };
+    return {
+      value: quantity.value,
+      unit: quantity.code ?? quantity.unit,
+      comparator: asComparator(quantity.comparator),
+    };
   }
   // Some labs send "<5 ng/mL" or "23" as a string.
   const text = observation.valueString;

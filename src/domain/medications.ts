@@ -37,7 +37,8 @@ export function medicationConcept(record: MedicationRecord): CodeableConcept | u
   if (reference?.reference?.startsWith('#')) {
     const id = reference.reference.slice(1);
     const contained = (record.contained ?? []).find(
-      (resource: Resource): resource is Medication => resource.resourceType === 'Medication' && resource.id === id,
+      (resource: Resource): resource is Medication =>
+        resource.resourceType === 'Medication' && resource.id === id,
     );
     if (contained?.code) {
       return contained.code;

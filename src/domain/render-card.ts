@@ -32,7 +32,9 @@ function clampSummary(summary: string): string {
 }
 
 function isAlreadyOrdered(suggestion: SuggestedOrder, lookup: OrderLookup): boolean {
-  return suggestion.kind === 'lab' ? lookup.hasLab(suggestion.lab) : lookup.hasMedication(suggestion.medication);
+  return suggestion.kind === 'lab'
+    ? lookup.hasLab(suggestion.lab)
+    : lookup.hasMedication(suggestion.medication);
 }
 
 function buildSuggestion(
@@ -67,7 +69,9 @@ function buildSuggestion(
       ...(timing?.kind === 'after-weeks'
         ? { occurrenceDateTime: formatDate(addWeeks(context.now, timing.weeks)) }
         : {}),
-      ...(timing?.kind === 'before-surgery' ? { note: [{ text: 'Draw before the planned spine surgery.' }] } : {}),
+      ...(timing?.kind === 'before-surgery'
+        ? { note: [{ text: 'Draw before the planned spine surgery.' }] }
+        : {}),
     };
   } else {
     const medication = context.orders.medications[suggestion.medication];
@@ -86,7 +90,9 @@ function buildSuggestion(
           timing: {
             repeat: {
               ...medication.timing,
-              ...(weeks ? { boundsDuration: { value: weeks, unit: 'weeks', system: SYSTEM.ucum, code: 'wk' } } : {}),
+              ...(weeks
+                ? { boundsDuration: { value: weeks, unit: 'weeks', system: SYSTEM.ucum, code: 'wk' } }
+                : {}),
             },
           },
           route: { coding: [medication.route] },
@@ -94,11 +100,18 @@ function buildSuggestion(
         },
       ],
       ...(weeks
-        ? { dispenseRequest: { expectedSupplyDuration: { value: weeks * 7, unit: 'days', system: SYSTEM.ucum, code: 'd' } } }
+        ? {
+            dispenseRequest: {
+              expectedSupplyDuration: { value: weeks * 7, unit: 'days', system: SYSTEM.ucum, code: 'd' },
+            },
+          }
         : {}),
     };
   }
-  const key = suggestion.kind === 'lab' ? `lab:${suggestion.lab}:${suggestion.timing?.kind ?? 'now'}` : `medication:${suggestion.medication}`;
+  const key =
+    suggestion.kind === 'lab'
+      ? `lab:${suggestion.lab}:${suggestion.timing?.kind ?? 'now'}`
+      : `medication:${suggestion.medication}`;
   return {
     label,
     uuid: uuidv5(`${cardUuid}|${key}`, UUID_NAMESPACE),
@@ -142,7 +155,11 @@ export function renderCard(finding: Finding, context: RenderContext): CdsCardOut
     indicator: finding.indicator,
     source: {
       label: context.serviceTitle,
-      topic: { system: context.cards.source.topicSystem, code: finding.ruleId, display: context.cards.rules[finding.ruleId].display },
+      topic: {
+        system: context.cards.source.topicSystem,
+        code: finding.ruleId,
+        display: context.cards.rules[finding.ruleId].display,
+      },
     },
     suggestions,
     // Several recommended suggestions are only allowed with "any".

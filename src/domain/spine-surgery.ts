@@ -43,7 +43,8 @@ function describe(resource: ServiceRequest | Procedure): SpineSurgery {
 /** Earliest dated first, undated last: the operation closest in time is the one to prepare for. */
 function soonestFirst(surgeries: SpineSurgery[]): SpineSurgery[] {
   return surgeries.sort(
-    (a, b) => (a.date?.getTime() ?? Number.POSITIVE_INFINITY) - (b.date?.getTime() ?? Number.POSITIVE_INFINITY),
+    (a, b) =>
+      (a.date?.getTime() ?? Number.POSITIVE_INFINITY) - (b.date?.getTime() ?? Number.POSITIVE_INFINITY),
   );
 }
 

@@ -29,7 +29,11 @@ function foldUnit(unit: string): string {
 }
 
 /** The value in the analyte's reporting unit, or undefined when the unit is not recognised. */
-export function normaliseValue(analyte: Analyte, value: number, unit: string | undefined): number | undefined {
+export function normaliseValue(
+  analyte: Analyte,
+  value: number,
+  unit: string | undefined,
+): number | undefined {
   if (unit === undefined) {
     return undefined;
   }

@@ -44,17 +44,46 @@ interface ConditionValueSet {
 
 const BACK_PAIN_SNOMED = [
   // back and neck pain
-  '278860009', '279039007', '279040009', '161891005', '134407002', '279038004', '399194009', '81680005',
+  '278860009',
+  '279039007',
+  '279040009',
+  '161891005',
+  '134407002',
+  '279038004',
+  '399194009',
+  '81680005',
   '1121000119107',
   // generic chronic pain
-  '82423001', '373621006',
+  '82423001',
+  '373621006',
   // muscle spasm and cramp
-  '203095000', '45352006', '95418008', '55300003', '449918009',
+  '203095000',
+  '45352006',
+  '95418008',
+  '55300003',
+  '449918009',
   // radiculopathy
-  '72274001', '128196005', '54404000', '2415007', '23056005', '202735001',
+  '72274001',
+  '128196005',
+  '54404000',
+  '2415007',
+  '23056005',
+  '202735001',
   // stenosis, spondylolisthesis, disc degeneration, scoliosis, post-laminectomy
-  '76107001', '18347007', '370471003', '83561009', '274152003', '4046000', '77547008', '26538006',
-  '69195002', '60937000', '298382003', '203639008', '202725007', '202723000',
+  '76107001',
+  '18347007',
+  '370471003',
+  '83561009',
+  '274152003',
+  '4046000',
+  '77547008',
+  '26538006',
+  '69195002',
+  '60937000',
+  '298382003',
+  '203639008',
+  '202725007',
+  '202723000',
 ];
 
 const CRAMP_SNOMED = ['203095000', '45352006', '95418008', '55300003', '449918009'];
@@ -63,8 +92,26 @@ export const CONDITION_VALUE_SETS: Readonly<Record<ConditionGroup, ConditionValu
   backPain: {
     snomed: new Set(BACK_PAIN_SNOMED),
     icd10Prefixes: [
-      'M545', 'M542', 'M546', 'M549', 'M541', 'M543', 'M544', 'M548', 'G8929', 'G894', 'M6283', 'R252',
-      'M480', 'M431', 'M513', 'M503', 'M511', 'M501', 'M41', 'M961',
+      'M545',
+      'M542',
+      'M546',
+      'M549',
+      'M541',
+      'M543',
+      'M544',
+      'M548',
+      'G8929',
+      'G894',
+      'M6283',
+      'R252',
+      'M480',
+      'M431',
+      'M513',
+      'M503',
+      'M511',
+      'M501',
+      'M41',
+      'M961',
     ],
     icd10Excluded: ['M540'],
     textPattern:
@@ -94,7 +141,15 @@ export const CONDITION_VALUE_SETS: Readonly<Record<ConditionGroup, ConditionValu
 
 /** Codes whose meaning already says the pain is chronic (no onset date needed). */
 export const CHRONIC_BY_CODE = {
-  snomed: new Set(['278860009', '134407002', '1121000119107', '82423001', '373621006', '202725007', '202723000']),
+  snomed: new Set([
+    '278860009',
+    '134407002',
+    '1121000119107',
+    '82423001',
+    '373621006',
+    '202725007',
+    '202723000',
+  ]),
   icd10Prefixes: ['G8929', 'G894', 'M961'],
 } as const;
 
@@ -103,13 +158,49 @@ export const ACUTE_BACK_PAIN_SNOMED: ReadonlySet<string> = new Set(['278862001']
 
 export const SPINE_SURGERY = {
   snomed: new Set([
-    '55705006', '50172003', '34238000', '277764006', '25789004', '448942003', '449048009', '448943008',
-    '448944002', '81099000', '59703009', '53976000', '387731002', '445429009', '427752004', '282191000',
-    '3418002', '89355001', '10836008', '708651002', '392236004',
+    '55705006',
+    '50172003',
+    '34238000',
+    '277764006',
+    '25789004',
+    '448942003',
+    '449048009',
+    '448943008',
+    '448944002',
+    '81099000',
+    '59703009',
+    '53976000',
+    '387731002',
+    '445429009',
+    '427752004',
+    '282191000',
+    '3418002',
+    '89355001',
+    '10836008',
+    '708651002',
+    '392236004',
   ]),
   cpt: new Set([
-    '22551', '22600', '22610', '22612', '22614', '22630', '22633', '22800', '22802', '22867', '63001',
-    '63015', '63030', '63035', '63040', '63043', '63045', '63047', '63050', '63051',
+    '22551',
+    '22600',
+    '22610',
+    '22612',
+    '22614',
+    '22630',
+    '22633',
+    '22800',
+    '22802',
+    '22867',
+    '63001',
+    '63015',
+    '63030',
+    '63035',
+    '63040',
+    '63043',
+    '63045',
+    '63047',
+    '63050',
+    '63051',
   ]),
   /** Inclusive CPT ranges for spine arthrodesis, disc arthroplasty/devices and spinal decompression. */
   cptRanges: [
@@ -120,21 +211,43 @@ export const SPINE_SURGERY = {
   ],
 } as const;
 
-export type DrugClass =
-  | 'metformin'
-  | 'ppi'
-  | 'h2Blocker'
-  | 'vitaminD'
-  | 'b12Replacement'
-  | 'folicAcid';
+export type DrugClass = 'metformin' | 'ppi' | 'h2Blocker' | 'vitaminD' | 'b12Replacement' | 'folicAcid';
 
 /** RxNorm ingredient, product and brand codes per drug class. */
 export const DRUG_RXNORM: Readonly<Record<DrugClass, ReadonlySet<string>>> = {
   metformin: new Set(['6809', '861007', '861010', '861004', '860975', '860981', '153592']),
   ppi: new Set([
-    '7646', '236486', '283742', '283562', '17128', '40790', '253191', '114979', '226868', '816346', '199119',
-    '198051', '200329', '402014', '207212', '213295', '606726', '606730', '606728', '606731', '596843',
-    '311277', '251872', '314200', '283669', '284400', '854868', '833204', '833213', '902624', '902626',
+    '7646',
+    '236486',
+    '283742',
+    '283562',
+    '17128',
+    '40790',
+    '253191',
+    '114979',
+    '226868',
+    '816346',
+    '199119',
+    '198051',
+    '200329',
+    '402014',
+    '207212',
+    '213295',
+    '606726',
+    '606730',
+    '606728',
+    '606731',
+    '596843',
+    '311277',
+    '251872',
+    '314200',
+    '283669',
+    '284400',
+    '854868',
+    '833204',
+    '833213',
+    '902624',
+    '902626',
   ]),
   h2Blocker: new Set(['4278', '2541', '42319', '9143', '197505', '197506', '197507', '197508']),
   vitaminD: new Set(['1367410', '2418']),
@@ -147,7 +260,8 @@ export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
   metformin: /\bmetformin\b|glucophage|glumetza|fortamet|riomet/i,
   ppi: /\b(es|dex)?(omeprazole|lansoprazole)\b|pantoprazole|rabeprazole|prilosec|nexium|prevacid|protonix|aciphex|dexilant|zegerid|vimovo|yosprala/i,
   h2Blocker: /famotidine|cimetidine|nizatidine|ranitidine|pepcid|tagamet|\baxid\b|zantac/i,
-  vitaminD: /ergocalciferol|cholecalciferol|colecalciferol|\bvitamin d\s?[23]?\b|\bvit\.? d\s?[23]?\b|drisdol/i,
+  vitaminD:
+    /ergocalciferol|cholecalciferol|colecalciferol|\bvitamin d\s?[23]?\b|\bvit\.? d\s?[23]?\b|drisdol/i,
   b12Replacement: /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvitamin b[\s-]?12\b|\bb12\b/i,
   folicAcid: /folic acid|\bfolate\b|methylfolate|folvite/i,
 };

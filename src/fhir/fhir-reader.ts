@@ -31,7 +31,8 @@ function describeFailure(error: unknown, deadlineMs: number): string {
     if (error.name === 'TypeError') {
       return 'the server could not be reached';
     }
-    const outcome = (error as { outcome?: { issue?: { code?: string; details?: { text?: string } }[] } }).outcome;
+    const outcome = (error as { outcome?: { issue?: { code?: string; details?: { text?: string } }[] } })
+      .outcome;
     const issue = outcome?.issue?.[0];
     if (issue?.code) {
       return `the server answered with an error (${issue.code}${issue.details?.text ? `: ${issue.details.text}` : ''})`;
@@ -76,7 +77,11 @@ export function createFhirReader(options: {
       } catch (error) {
         throw new FhirReadError(describeFailure(error, options.deadlineMs));
       }
-      if (typeof body !== 'object' || body === null || typeof (body as { resourceType?: unknown }).resourceType !== 'string') {
+      if (
+        typeof body !== 'object' ||
+        body === null ||
+        typeof (body as { resourceType?: unknown }).resourceType !== 'string'
+      ) {
         throw new FhirReadError('the response was not a FHIR resource');
       }
       return body as Resource;

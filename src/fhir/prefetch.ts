@@ -1,5 +1,4 @@
 import type {
-  Bundle,
   Condition,
   MedicationRequest,
   MedicationStatement,
@@ -44,23 +43,29 @@ const USER_TOKENS: Readonly<Record<string, string>> = {
  * Fills a template's {{context.x}} and {{userXId}} tokens (URL-encoded). Undefined when a token has no value:
  * the spec says such a template is skipped.
  */
-export function substituteTokens(template: string, context: Readonly<Record<string, unknown>>): string | undefined {
+export function substituteTokens(
+  template: string,
+  context: Readonly<Record<string, unknown>>,
+): string | undefined {
   const userId = typeof context['userId'] === 'string' ? context['userId'] : '';
   const [userType, userLogicalId] = userId.split('/');
-  let missing = false;
-  const url = template.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (_match, token: string) => {
+  const valueOf = (token: string): string | undefined => {
     const value = token.startsWith('context.')
       ? context[token.slice('context.'.length)]
       : USER_TOKENS[token] === userType
         ? userLogicalId
         : undefined;
-    if ((typeof value !== 'string' || value.length === 0) && typeof value !== 'number') {
-      missing = true;
-      return '';
+    if (typeof value === 'number') {
+      return String(value);
     }
-    return encodeURIComponent(String(value));
-  });
-  return missing ? undefined : url;
+    return typeof value === 'string' && value.length > 0 ? value : undefined;
+  };
+  const tokenPattern = /\{\{\s*([^}]*?)\s*\}\}/g;
+  const tokens = [...template.matchAll(tokenPattern)].map((match) => match[1] ?? '');
+  if (tokens.some((token) => valueOf(token) === undefined)) {
+    return undefined;
+  }
+  return template.replace(tokenPattern, (_match, token: string) => encodeURIComponent(valueOf(token) ?? ''));
 }
 
 function templateResourceType(template: string): { type: string; isRead: boolean } {
@@ -80,7 +85,9 @@ function isResource(value: unknown): value is Resource {
 function isErrorOutcome(resource: Resource): boolean {
   return (
     resource.resourceType === 'OperationOutcome' &&
-    (resource.issue ?? []).some((issue) => issue.severity === 'error' || issue.severity === 'fatal')
+    (Array.isArray(resource.issue) ? resource.issue : []).some(
+      (issue) => issue.severity === 'error' || issue.severity === 'fatal',
+    )
   );
 }
 
@@ -111,7 +118,7 @@ function readValue(value: unknown, label: string, template: string): Read {
     }
     return { kind: 'data', resources: [value], next: undefined };
   }
-  const bundle = value as Bundle;
+  const bundle = value;
   if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) {
     throw new BadRequestError(`${label}.entry must be an array`);
   }
@@ -129,7 +136,9 @@ function readValue(value: unknown, label: string, template: string): Read {
     }
     resources.push(resource);
   }
-  const next = Array.isArray(bundle.link) ? bundle.link.find((link) => link.relation === 'next')?.url : undefined;
+  const next = Array.isArray(bundle.link)
+    ? bundle.link.find((link) => link.relation === 'next')?.url
+    : undefined;
   return { kind: 'data', resources, next: typeof next === 'string' ? next : undefined };
 }
 
@@ -151,13 +160,21 @@ async function fetchKey(
         break;
       }
       try {
-        page = readValue(await reader.read(nextUrl, signal), `the FHIR server's answer for "${key}"`, template);
+        page = readValue(
+          await reader.read(nextUrl, signal),
+          `the FHIR server's answer for "${key}"`,
+          template,
+        );
       } catch (error) {
         if (error instanceof FhirReadError) {
-          throw new PrefetchUnavailableError(`Could not read "${key}" from the FHIR server: ${error.message}`);
+          throw new PrefetchUnavailableError(
+            `Could not read "${key}" from the FHIR server: ${error.message}`,
+          );
         }
         if (error instanceof BadRequestError) {
-          throw new PrefetchUnavailableError(`Could not read "${key}" from the FHIR server: ${error.message}`);
+          throw new PrefetchUnavailableError(
+            `Could not read "${key}" from the FHIR server: ${error.message}`,
+          );
         }
         throw error;
       }
@@ -195,13 +212,17 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
       for (const [index, resource] of plan.read.resources.entries()) {
         const problem = resourceProblem(resource);
         if (problem) {
-          throw new BadRequestError(`prefetch.${plan.key} resource ${index} (${resource.resourceType}) is not valid: ${problem}`);
+          throw new BadRequestError(
+            `prefetch.${plan.key} resource ${index} (${resource.resourceType}) is not valid: ${problem}`,
+          );
         }
       }
     }
   }
 
-  const needsServer = plans.filter((plan) => plan.read.kind === 'unfulfilled' || plan.read.next !== undefined);
+  const needsServer = plans.filter(
+    (plan) => plan.read.kind === 'unfulfilled' || plan.read.next !== undefined,
+  );
   const { reader } = input;
   if (needsServer.length > 0 && !reader) {
     throw new PrefetchUnavailableError(
@@ -219,7 +240,15 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
       if (url === undefined || !reader) {
         return [];
       }
-      const fetched = await fetchKey(plan.key, url, plan.template, reader, signal, input.maxPages, plan.read.kind === 'data' ? plan.read : undefined);
+      const fetched = await fetchKey(
+        plan.key,
+        url,
+        plan.template,
+        reader,
+        signal,
+        input.maxPages,
+        plan.read.kind === 'data' ? plan.read : undefined,
+      );
       return fetched.filter((resource) => {
         const usable = resourceProblem(resource) === undefined;
         droppedFromServer += usable ? 0 : 1;

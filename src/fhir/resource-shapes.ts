@@ -5,7 +5,11 @@ import { z } from 'zod';
  * as untyped JSON; checking these fields once at the boundary keeps the pure rules free of defensive code.
  * Everything else passes through untouched.
  */
-const Coding = z.looseObject({ system: z.string().optional(), code: z.string().optional(), display: z.string().optional() });
+const Coding = z.looseObject({
+  system: z.string().optional(),
+  code: z.string().optional(),
+  display: z.string().optional(),
+});
 const CodeableConcept = z.looseObject({ coding: z.array(Coding).optional(), text: z.string().optional() });
 const Period = z.looseObject({ start: z.string().optional(), end: z.string().optional() });
 const Reference = z.looseObject({ reference: z.string().optional(), display: z.string().optional() });
@@ -14,11 +18,22 @@ const Status = z.string().min(1);
 const Medication = {
   medicationCodeableConcept: CodeableConcept.optional(),
   medicationReference: Reference.optional(),
-  contained: z.array(z.looseObject({ resourceType: z.string(), id: z.string().optional(), code: CodeableConcept.optional() })).optional(),
+  contained: z
+    .array(
+      z.looseObject({
+        resourceType: z.string(),
+        id: z.string().optional(),
+        code: CodeableConcept.optional(),
+      }),
+    )
+    .optional(),
 };
 
 const SHAPES: Readonly<Record<string, z.ZodType>> = {
-  Patient: z.looseObject({ deceasedBoolean: z.boolean().optional(), deceasedDateTime: z.string().optional() }),
+  Patient: z.looseObject({
+    deceasedBoolean: z.boolean().optional(),
+    deceasedDateTime: z.string().optional(),
+  }),
   Condition: z.looseObject({
     code: CodeableConcept.optional(),
     clinicalStatus: CodeableConcept.optional(),

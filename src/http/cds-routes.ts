@@ -49,7 +49,8 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps> = async (app, dep
     {
       schema: {
         summary: 'Call a CDS service',
-        description: 'Dispatches on the body\'s `hook`. Prefetch that is absent or unfulfilled is read from `fhirServer`.',
+        description:
+          "Dispatches on the body's `hook`. Prefetch that is absent or unfulfilled is read from `fhirServer`.",
         tags: ['cds-hooks'],
         params: ServiceIdParamsSchema,
         body: CdsRequestSchema,
@@ -73,7 +74,11 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps> = async (app, dep
       if (!service) {
         throw new ServiceNotFoundError(request.params.id);
       }
-      const log = request.log.child({ serviceId: service.id, hook: request.body.hook, hookInstance: request.body.hookInstance });
+      const log = request.log.child({
+        serviceId: service.id,
+        hook: request.body.hook,
+        hookInstance: request.body.hookInstance,
+      });
       return callService(service, request.body, deps, log);
     },
   );
@@ -96,7 +101,11 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps> = async (app, dep
     },
     async (request) => {
       request.log.info(
-        { serviceId: request.params.id, items: request.body.feedback.length, outcomes: request.body.feedback.map((item) => item.outcome) },
+        {
+          serviceId: request.params.id,
+          items: request.body.feedback.length,
+          outcomes: request.body.feedback.map((item) => item.outcome),
+        },
         'feedback received',
       );
       return { received: request.body.feedback.length };

@@ -1,4 +1,7 @@
-import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from '@fastify/type-provider-zod';
+import {
+  hasZodFastifySchemaValidationErrors,
+  isResponseSerializationError,
+} from '@fastify/type-provider-zod';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CdsHttpError } from '../errors.js';
 
@@ -17,14 +20,23 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   503: 'Service Unavailable',
 };
 
-function send(reply: FastifyReply, request: FastifyRequest, statusCode: number, code: string, message: string) {
-  return reply.code(statusCode).type('application/json').send({
-    statusCode,
-    error: STATUS_TEXT[statusCode] ?? 'Error',
-    code,
-    message,
-    requestId: request.id,
-  });
+function send(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  statusCode: number,
+  code: string,
+  message: string,
+) {
+  return reply
+    .code(statusCode)
+    .type('application/json')
+    .send({
+      statusCode,
+      error: STATUS_TEXT[statusCode] ?? 'Error',
+      code,
+      message,
+      requestId: request.id,
+    });
 }
 
 function validationMessage(error: FastifyError): string {
@@ -32,8 +44,13 @@ function validationMessage(error: FastifyError): string {
   return (error.validation ?? [])
     .slice(0, 5)
     .map((issue) => {
-      const path = issue.instancePath.split('/').filter((part) => part.length > 0).join('.');
-      const message = /received undefined$/.test(issue.message ?? '') ? 'is required' : (issue.message ?? 'is invalid');
+      const path = issue.instancePath
+        .split('/')
+        .filter((part) => part.length > 0)
+        .join('.');
+      const message = /received undefined$/.test(issue.message ?? '')
+        ? 'is required'
+        : (issue.message ?? 'is invalid');
       return `${path ? `${where}.${path}` : where}: ${message}`;
     })
     .join('; ');
@@ -46,7 +63,10 @@ function validationMessage(error: FastifyError): string {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof CdsHttpError) {
-      request.log.info({ code: error.code, statusCode: error.statusCode, reason: error.message }, 'request refused');
+      request.log.info(
+        { code: error.code, statusCode: error.statusCode, reason: error.message },
+        'request refused',
+      );
       return send(reply, request, error.statusCode, error.code, error.message);
     }
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -68,6 +88,12 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setNotFoundHandler((request, reply) =>
-    send(reply, request, 404, 'NOT_FOUND', `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`),
+    send(
+      reply,
+      request,
+      404,
+      'NOT_FOUND',
+      `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
+    ),
   );
 }

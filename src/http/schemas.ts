@@ -6,8 +6,12 @@ import { z } from 'zod';
  * See {@link https://cds-hooks.hl7.org/2.0/ | CDS Hooks 2.0}.
  */
 
-const FhirId = z.string().regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id (letters, digits, "-" and ".", at most 64)');
-const TypedReference = z.string().regex(/^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/, 'must be a reference of the form Type/id');
+const FhirId = z
+  .string()
+  .regex(/^[A-Za-z0-9\-.]{1,64}$/, 'must be a FHIR id (letters, digits, "-" and ".", at most 64)');
+const TypedReference = z
+  .string()
+  .regex(/^[A-Z][A-Za-z]+\/[A-Za-z0-9\-.]{1,64}$/, 'must be a reference of the form Type/id');
 
 export const CodingSchema = z.object({
   system: z.string().min(1),
@@ -46,7 +50,11 @@ const DraftOrdersSchema = z.looseObject({
   // Bundle.type is unspecified for draftOrders (cds-hooks/docs#517): accept it with or without.
   type: z.string().optional(),
   entry: z
-    .array(z.looseObject({ resource: z.looseObject({ resourceType: z.string().min(1), id: z.string().optional() }).optional() }))
+    .array(
+      z.looseObject({
+        resource: z.looseObject({ resourceType: z.string().min(1), id: z.string().optional() }).optional(),
+      }),
+    )
     .optional(),
 });
 

@@ -18,7 +18,10 @@ export const REDACTED_PATHS = [
 ];
 
 /** Pino options for the service: JSON lines, ISO time, string levels; pretty only on a terminal. */
-export function loggerOptions(level: string, pretty = process.stdout.isTTY): NonNullable<FastifyServerOptions['logger']> {
+export function loggerOptions(
+  level: string,
+  pretty = process.stdout.isTTY,
+): NonNullable<FastifyServerOptions['logger']> {
   return {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },

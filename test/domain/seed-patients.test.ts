@@ -41,7 +41,10 @@ describe('Cai 2019 case series (seed 000)', () => {
   });
 
   it('case 2: 1 year of painful spasm in the legs (T9 paraplegia), 15 ng/mL -> VD warning (deficiency)', async () => {
-    const cards = await allCards([condition(snomed('45352006', 'Spasm'), { onset: monthsAgo(12) }), vitaminD(15, daysAgo(7))]);
+    const cards = await allCards([
+      condition(snomed('45352006', 'Spasm'), { onset: monthsAgo(12) }),
+      vitaminD(15, daysAgo(7)),
+    ]);
     expect(cards).toEqual(['VD warning']);
   });
 
@@ -65,7 +68,10 @@ describe('Cai 2019 case series (seed 000)', () => {
   });
 
   it('case 4: 1 year of neck pain radiating to the shoulders, 27 ng/mL -> VD info', async () => {
-    const cards = await allCards([condition(snomed('81680005', 'Neck pain'), { onset: monthsAgo(12) }), vitaminD(27, daysAgo(7))]);
+    const cards = await allCards([
+      condition(snomed('81680005', 'Neck pain'), { onset: monthsAgo(12) }),
+      vitaminD(27, daysAgo(7)),
+    ]);
     expect(cards).toEqual(['VD info']);
   });
 
@@ -73,7 +79,10 @@ describe('Cai 2019 case series (seed 000)', () => {
     const cards = await allCards([
       condition(snomed('279039007', 'Low back pain'), { onset: monthsAgo(9) }),
       vitaminD(23, monthsAgo(3)),
-      medicationRequest({ text: 'Ergocalciferol 50,000 IU capsule' }, { status: 'completed', authoredOn: monthsAgo(3) }),
+      medicationRequest(
+        { text: 'Ergocalciferol 50,000 IU capsule' },
+        { status: 'completed', authoredOn: monthsAgo(3) },
+      ),
       vitaminD(31, daysAgo(2)),
     ]);
     expect(cards).toEqual([]);

@@ -8,7 +8,11 @@ import { type FakeFhirServer, type Fault, startFakeFhirServer } from '../helpers
 
 const TOKEN = 'secret-access-token-123';
 const SERVICE = 'vitamin-d-back-pain';
-const painAndLowVitaminD: Resource[] = [patient('pt-1'), chronicLowBackPain({ id: 'pain-1' }), vitaminD(14, daysAgo(20), { id: 'vd-1' })];
+const painAndLowVitaminD: Resource[] = [
+  patient('pt-1'),
+  chronicLowBackPain({ id: 'pain-1' }),
+  vitaminD(14, daysAgo(20), { id: 'vd-1' }),
+];
 
 let fhir: FakeFhirServer;
 let app: FastifyInstance;
@@ -25,10 +29,19 @@ afterAll(async () => {
 });
 afterEach(() => {
   fhir.requests.length = 0;
-  for (const type of ['Condition', 'Observation', 'Patient', 'MedicationRequest']) fhir.fault(type, undefined);
+  for (const type of ['Condition', 'Observation', 'Patient', 'MedicationRequest']) {
+    fhir.fault(type, undefined);
+  }
 });
 
-function body(options: { prefetch?: Record<string, unknown>; withServer?: boolean; token?: string | null; fhirServer?: string } = {}) {
+function body(
+  options: {
+    prefetch?: Record<string, unknown>;
+    withServer?: boolean;
+    token?: string | null;
+    fhirServer?: string;
+  } = {},
+) {
   const withServer = options.withServer ?? true;
   return {
     hook: 'patient-view',
@@ -36,15 +49,29 @@ function body(options: { prefetch?: Record<string, unknown>; withServer?: boolea
     context: { userId: 'Practitioner/dr-1', patientId: 'pt-1' },
     ...(withServer ? { fhirServer: options.fhirServer ?? fhir.baseUrl } : {}),
     ...(withServer && options.token !== null
-      ? { fhirAuthorization: { access_token: options.token ?? TOKEN, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'cds-service' } }
+      ? {
+          fhirAuthorization: {
+            access_token: options.token ?? TOKEN,
+            token_type: 'Bearer',
+            expires_in: 300,
+            scope: 'user/*.read',
+            subject: 'cds-service',
+          },
+        }
       : {}),
     ...(options.prefetch ? { prefetch: options.prefetch } : {}),
   };
 }
 
 const call = async (payload: unknown) => {
-  const response = await app.inject({ method: 'POST', url: `/cds-services/${SERVICE}`, payload: payload as Record<string, unknown> });
-  if (response.statusCode === 200) expect(responseProblems(response.json())).toEqual([]);
+  const response = await app.inject({
+    method: 'POST',
+    url: `/cds-services/${SERVICE}`,
+    payload: payload as Record<string, unknown>,
+  });
+  if (response.statusCode === 200) {
+    expect(responseProblems(response.json())).toEqual([]);
+  }
   return response;
 };
 const complete = () => prefetchFor(templates, painAndLowVitaminD);
@@ -75,7 +102,12 @@ describe('the prefetch matrix', () => {
   });
 
   it('an empty Bundle means "no data"', async () => {
-    const response = await call(body({ prefetch: { ...complete(), vitaminD: { resourceType: 'Bundle', type: 'searchset' } }, withServer: false }));
+    const response = await call(
+      body({
+        prefetch: { ...complete(), vitaminD: { resourceType: 'Bundle', type: 'searchset' } },
+        withServer: false,
+      }),
+    );
     expect(response.statusCode).toBe(200);
     expect(response.json<{ cards: { summary: string }[] }>().cards[0]?.summary).toMatch(/no vitamin D test/);
   });
@@ -89,7 +121,12 @@ describe('the prefetch matrix', () => {
   });
 
   it('a Bundle carrying an error OperationOutcome entry is unfulfilled too', async () => {
-    const bundle = { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'fatal', code: 'exception' }] } }] };
+    const bundle = {
+      resourceType: 'Bundle',
+      entry: [
+        { resource: { resourceType: 'OperationOutcome', issue: [{ severity: 'fatal', code: 'exception' }] } },
+      ],
+    };
     const response = await call(body({ prefetch: { ...complete(), conditions: bundle } }));
     expect(response.statusCode).toBe(200);
     expect(requestedTypes()).toEqual(['Condition']);
@@ -112,12 +149,24 @@ describe('the prefetch matrix', () => {
     const response = await call(body());
     expect(response.statusCode).toBe(200);
     expect(response.json<{ cards: { summary: string }[] }>().cards[0]?.summary).toMatch(/deficiency/);
-    expect(new Set(requestedTypes())).toEqual(new Set(['Patient', 'Condition', 'Observation', 'MedicationStatement', 'MedicationRequest', 'ServiceRequest', 'Procedure']));
+    expect(new Set(requestedTypes())).toEqual(
+      new Set([
+        'Patient',
+        'Condition',
+        'Observation',
+        'MedicationStatement',
+        'MedicationRequest',
+        'ServiceRequest',
+        'Procedure',
+      ]),
+    );
   });
 
   it('fallback fetching gives the same cards as complete prefetch', async () => {
     const fetched = (await call(body())).json<{ cards: unknown[] }>();
-    const prefetched = (await call(body({ prefetch: complete(), withServer: false }))).json<{ cards: unknown[] }>();
+    const prefetched = (await call(body({ prefetch: complete(), withServer: false }))).json<{
+      cards: unknown[];
+    }>();
     expect(fetched).toEqual(prefetched);
   });
 
@@ -135,7 +184,14 @@ describe('the prefetch matrix', () => {
 });
 
 describe('FHIR server faults: always a timely, well-formed answer', () => {
-  const faults: Fault[] = ['status-500', 'status-401', 'status-404', 'malformed-json', 'operation-outcome', 'redirect'];
+  const faults: Fault[] = [
+    'status-500',
+    'status-401',
+    'status-404',
+    'malformed-json',
+    'operation-outcome',
+    'redirect',
+  ];
   it.each(faults)('%s -> 412', async (fault) => {
     fhir.fault('Condition', fault);
     const response = await call(body());
@@ -166,7 +222,7 @@ describe('FHIR server faults: always a timely, well-formed answer', () => {
   });
 });
 
-describe('the access token goes only to the request\'s fhirServer', () => {
+describe("the access token goes only to the request's fhirServer", () => {
   it('a next link to another host is refused and that host is never contacted', async () => {
     const elsewhere = await startFakeFhirServer({ resources: [] });
     try {

@@ -21,9 +21,15 @@ export function defaultCatalog(): Promise<Catalog> {
   return catalogPromise;
 }
 
-export async function buildTestApp(options: { env?: Record<string, string>; now?: Date; catalog?: Catalog } = {}): Promise<FastifyInstance> {
+export async function buildTestApp(
+  options: { env?: Record<string, string>; now?: Date; catalog?: Catalog } = {},
+): Promise<FastifyInstance> {
   const config = testConfig(options.env);
-  return buildApp({ config, catalog: options.catalog ?? (await defaultCatalog()), now: () => options.now ?? NOW });
+  return buildApp({
+    config,
+    catalog: options.catalog ?? (await defaultCatalog()),
+    now: () => options.now ?? NOW,
+  });
 }
 
 /** The prefetch key each resource type lands in, as an EHR would fill the service's templates. */
@@ -38,11 +44,18 @@ const KEY_OF_TYPE: Record<string, string[]> = {
 };
 
 /** Complete prefetch for a service from a patient's resources (every key filled, empty ones as empty Bundles). */
-export function prefetchFor(templates: Readonly<Record<string, string>>, resources: readonly Resource[], patientId = PATIENT_ID) {
+export function prefetchFor(
+  templates: Readonly<Record<string, string>>,
+  resources: readonly Resource[],
+  patientId = PATIENT_ID,
+) {
   const prefetch: Record<string, unknown> = {};
   for (const key of Object.keys(templates)) {
     if (key === 'patient') {
-      prefetch[key] = resources.find((resource) => resource.resourceType === 'Patient') ?? { resourceType: 'Patient', id: patientId };
+      prefetch[key] = resources.find((resource) => resource.resourceType === 'Patient') ?? {
+        resourceType: 'Patient',
+        id: patientId,
+      };
       continue;
     }
     const entries = resources
@@ -67,7 +80,9 @@ export interface Scenario {
 export async function runService(serviceId: string, scenario: Scenario): Promise<CdsCardOut[]> {
   const catalog = await defaultCatalog();
   const service = catalog.services.get(serviceId);
-  if (!service) throw new Error(`no service ${serviceId}`);
+  if (!service) {
+    throw new Error(`no service ${serviceId}`);
+  }
   const hook = scenario.hook ?? 'patient-view';
   const patientId = scenario.patientId ?? PATIENT_ID;
   const drafts = scenario.draftOrders ?? [];
@@ -76,7 +91,8 @@ export async function runService(serviceId: string, scenario: Scenario): Promise
     context['draftOrders'] = { resourceType: 'Bundle', entry: drafts.map((resource) => ({ resource })) };
   }
   if (hook === 'order-select') {
-    context['selections'] = scenario.selections ?? drafts.map((resource) => `${resource.resourceType}/${resource.id ?? ''}`);
+    context['selections'] =
+      scenario.selections ?? drafts.map((resource) => `${resource.resourceType}/${resource.id ?? ''}`);
   }
   const request: CdsRequestBody = {
     hook,
@@ -97,14 +113,18 @@ export async function runService(serviceId: string, scenario: Scenario): Promise
 /** The resources a card's suggestions would create. */
 export function suggestedResources(card: CdsCardOut): Record<string, unknown>[] {
   return (card.suggestions ?? []).flatMap((suggestion) =>
-    suggestion.actions.flatMap((action) => ('resource' in action ? [action.resource as unknown as Record<string, unknown>] : [])),
+    suggestion.actions.flatMap((action) =>
+      'resource' in action ? [action.resource as unknown as Record<string, unknown>] : [],
+    ),
   );
 }
 
 /** "ServiceRequest 62292-8", "MedicationRequest 1367410": what a card offers to order, in short. */
 export function suggestedCodes(card: CdsCardOut): string[] {
   return suggestedResources(card).map((resource) => {
-    const concept = (resource['code'] ?? resource['medicationCodeableConcept']) as { coding: { code: string }[] };
+    const concept = (resource['code'] ?? resource['medicationCodeableConcept']) as {
+      coding: { code: string }[];
+    };
     return `${String(resource['resourceType'])} ${concept.coding[0]?.code ?? ''}`;
   });
 }

@@ -24,11 +24,31 @@ export function monthsAgo(months: number, extraDays = 0): string {
   return new Date(date.getTime() - extraDays * DAY).toISOString();
 }
 
-export const snomed = (code: string, display = `SNOMED ${code}`): Coding => ({ system: 'http://snomed.info/sct', code, display });
-export const icd10 = (code: string, display = `ICD-10-CM ${code}`): Coding => ({ system: 'http://hl7.org/fhir/sid/icd-10-cm', code, display });
-export const loinc = (code: string, display = `LOINC ${code}`): Coding => ({ system: 'http://loinc.org', code, display });
-export const rxnorm = (code: string, display = `RxNorm ${code}`): Coding => ({ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code, display });
-export const cpt = (code: string, display = `CPT ${code}`): Coding => ({ system: 'http://www.ama-assn.org/go/cpt', code, display });
+export const snomed = (code: string, display = `SNOMED ${code}`): Coding => ({
+  system: 'http://snomed.info/sct',
+  code,
+  display,
+});
+export const icd10 = (code: string, display = `ICD-10-CM ${code}`): Coding => ({
+  system: 'http://hl7.org/fhir/sid/icd-10-cm',
+  code,
+  display,
+});
+export const loinc = (code: string, display = `LOINC ${code}`): Coding => ({
+  system: 'http://loinc.org',
+  code,
+  display,
+});
+export const rxnorm = (code: string, display = `RxNorm ${code}`): Coding => ({
+  system: 'http://www.nlm.nih.gov/research/umls/rxnorm',
+  code,
+  display,
+});
+export const cpt = (code: string, display = `CPT ${code}`): Coding => ({
+  system: 'http://www.ama-assn.org/go/cpt',
+  code,
+  display,
+});
 
 let sequence = 0;
 const nextId = (prefix: string): string => `${prefix}-${++sequence}`;
@@ -59,12 +79,23 @@ export function condition(codings: Coding | Coding[] | null, options: ConditionO
       ...(options.text ? { text: options.text } : {}),
     },
     ...(clinicalStatus
-      ? { clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: clinicalStatus }] } }
+      ? {
+          clinicalStatus: {
+            coding: [
+              { system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: clinicalStatus },
+            ],
+          },
+        }
       : {}),
     ...(options.verificationStatus
       ? {
           verificationStatus: {
-            coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status', code: options.verificationStatus }],
+            coding: [
+              {
+                system: 'http://terminology.hl7.org/CodeSystem/condition-ver-status',
+                code: options.verificationStatus,
+              },
+            ],
           },
         }
       : {}),
@@ -98,7 +129,13 @@ export function observation(
     resourceType: 'Observation',
     id: options.id ?? nextId('obs'),
     status: options.status ?? 'final',
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+    category: [
+      {
+        coding: [
+          { system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' },
+        ],
+      },
+    ],
     code: { coding: [loinc(code)] },
     subject: subject(options.patientId ?? PATIENT_ID),
     ...(when ? (options.issuedOnly ? { issued: when } : { effectiveDateTime: when }) : {}),
@@ -132,7 +169,9 @@ export const holoTc = (value: number, when: string, options: ObservationOptions 
 export type MedicationCode = Coding | { text: string };
 
 function concept(code: MedicationCode) {
-  return 'text' in code ? { text: code.text } : { coding: [code], ...(code.display ? { text: code.display } : {}) };
+  return 'text' in code
+    ? { text: code.text }
+    : { coding: [code], ...(code.display ? { text: code.display } : {}) };
 }
 
 export interface MedicationOptions {
@@ -165,7 +204,12 @@ export function medicationStatement(
     subject: subject(PATIENT_ID),
     medicationCodeableConcept: concept(code),
     ...(options.start || options.end
-      ? { effectivePeriod: { ...(options.start ? { start: options.start } : {}), ...(options.end ? { end: options.end } : {}) } }
+      ? {
+          effectivePeriod: {
+            ...(options.start ? { start: options.start } : {}),
+            ...(options.end ? { end: options.end } : {}),
+          },
+        }
       : {}),
     ...(options.asserted ? { dateAsserted: options.asserted } : {}),
   };
@@ -173,7 +217,12 @@ export function medicationStatement(
 
 export function serviceRequest(
   code: Coding,
-  options: { status?: ServiceRequest['status']; occurrence?: string; id?: string; reasonConditionId?: string } = {},
+  options: {
+    status?: ServiceRequest['status'];
+    occurrence?: string;
+    id?: string;
+    reasonConditionId?: string;
+  } = {},
 ): ServiceRequest {
   return {
     resourceType: 'ServiceRequest',
@@ -183,11 +232,16 @@ export function serviceRequest(
     subject: subject(PATIENT_ID),
     code: { coding: [code], ...(code.display ? { text: code.display } : {}) },
     ...(options.occurrence ? { occurrenceDateTime: options.occurrence } : {}),
-    ...(options.reasonConditionId ? { reasonReference: [{ reference: `Condition/${options.reasonConditionId}` }] } : {}),
+    ...(options.reasonConditionId
+      ? { reasonReference: [{ reference: `Condition/${options.reasonConditionId}` }] }
+      : {}),
   };
 }
 
-export function procedure(code: Coding, options: { status?: Procedure['status']; performed?: string; id?: string } = {}): Procedure {
+export function procedure(
+  code: Coding,
+  options: { status?: Procedure['status']; performed?: string; id?: string } = {},
+): Procedure {
   return {
     resourceType: 'Procedure',
     id: options.id ?? nextId('proc'),
@@ -198,7 +252,10 @@ export function procedure(code: Coding, options: { status?: Procedure['status'];
   };
 }
 
-export const METFORMIN = rxnorm('860975', '24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet');
+export const METFORMIN = rxnorm(
+  '860975',
+  '24 HR metformin hydrochloride 500 MG Extended Release Oral Tablet',
+);
 export const OMEPRAZOLE = rxnorm('198051', 'omeprazole 20 MG Delayed Release Oral Capsule');
 export const FAMOTIDINE = rxnorm('4278', 'famotidine');
 export const ERGOCALCIFEROL = rxnorm('1367410', 'ergocalciferol 1.25 MG Oral Capsule');

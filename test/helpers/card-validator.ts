@@ -23,7 +23,9 @@ function findEmpty(value: Json, path: string, problems: string[]): void {
     if (value.length === 0) {
       problems.push(`${path} is an empty array`);
     }
-    value.forEach((item, index) => findEmpty(item, `${path}[${index}]`, problems));
+    value.forEach((item, index) => {
+      findEmpty(item, `${path}[${index}]`, problems);
+    });
   } else if (isObject(value)) {
     if (Object.keys(value).length === 0) {
       problems.push(`${path} is an empty object`);
@@ -39,9 +41,15 @@ function checkCoding(coding: Json, path: string, problems: string[], displayRequ
     problems.push(`${path} is not a Coding`);
     return;
   }
-  if (typeof coding['system'] !== 'string') problems.push(`${path}.system is required`);
-  if (typeof coding['code'] !== 'string') problems.push(`${path}.code is required`);
-  if (displayRequired && typeof coding['display'] !== 'string') problems.push(`${path}.display is required`);
+  if (typeof coding['system'] !== 'string') {
+    problems.push(`${path}.system is required`);
+  }
+  if (typeof coding['code'] !== 'string') {
+    problems.push(`${path}.code is required`);
+  }
+  if (displayRequired && typeof coding['display'] !== 'string') {
+    problems.push(`${path}.display is required`);
+  }
 }
 
 function checkResource(resource: Json, path: string, problems: string[]): void {
@@ -54,7 +62,9 @@ function checkResource(resource: Json, path: string, problems: string[]): void {
     MedicationRequest: ['status', 'intent', 'subject', 'medicationCodeableConcept'],
   };
   for (const field of required[resource['resourceType']] ?? []) {
-    if (resource[field] === undefined) problems.push(`${path}.${field} is required for ${resource['resourceType']}`);
+    if (resource[field] === undefined) {
+      problems.push(`${path}.${field} is required for ${resource['resourceType']}`);
+    }
   }
 }
 
@@ -65,19 +75,34 @@ export function cardProblems(card: Json, path = 'card'): string[] {
   }
   findEmpty(card, path, problems);
   const summary = card['summary'];
-  if (typeof summary !== 'string' || summary.length === 0) problems.push(`${path}.summary is required`);
-  else if (summary.length >= 140) problems.push(`${path}.summary has ${summary.length} characters (must be < 140)`);
-  if (!['info', 'warning', 'critical'].includes(card['indicator'] as string)) problems.push(`${path}.indicator is invalid`);
-  if (card['detail'] !== undefined && typeof card['detail'] !== 'string') problems.push(`${path}.detail must be a string`);
-  if (card['uuid'] !== undefined && typeof card['uuid'] !== 'string') problems.push(`${path}.uuid must be a string`);
+  if (typeof summary !== 'string' || summary.length === 0) {
+    problems.push(`${path}.summary is required`);
+  } else if (summary.length >= 140) {
+    problems.push(`${path}.summary has ${summary.length} characters (must be < 140)`);
+  }
+  if (!['info', 'warning', 'critical'].includes(card['indicator'] as string)) {
+    problems.push(`${path}.indicator is invalid`);
+  }
+  if (card['detail'] !== undefined && typeof card['detail'] !== 'string') {
+    problems.push(`${path}.detail must be a string`);
+  }
+  if (card['uuid'] !== undefined && typeof card['uuid'] !== 'string') {
+    problems.push(`${path}.uuid must be a string`);
+  }
 
   const source = card['source'];
   if (!isObject(source) || typeof source['label'] !== 'string') {
     problems.push(`${path}.source.label is required`);
   } else {
-    if (source['url'] !== undefined && !isAbsoluteUrl(source['url'])) problems.push(`${path}.source.url must be absolute`);
-    if (source['icon'] !== undefined && !isAbsoluteUrl(source['icon'])) problems.push(`${path}.source.icon must be absolute`);
-    if (source['topic'] !== undefined) checkCoding(source['topic'], `${path}.source.topic`, problems, false);
+    if (source['url'] !== undefined && !isAbsoluteUrl(source['url'])) {
+      problems.push(`${path}.source.url must be absolute`);
+    }
+    if (source['icon'] !== undefined && !isAbsoluteUrl(source['icon'])) {
+      problems.push(`${path}.source.icon must be absolute`);
+    }
+    if (source['topic'] !== undefined) {
+      checkCoding(source['topic'], `${path}.source.topic`, problems, false);
+    }
   }
 
   const suggestions = card['suggestions'];
@@ -89,7 +114,9 @@ export function cardProblems(card: Json, path = 'card'): string[] {
       if (!['at-most-one', 'any'].includes(behaviour as string)) {
         problems.push(`${path}.selectionBehavior is required with suggestions (at-most-one or any)`);
       }
-      const recommended = suggestions.filter((suggestion) => isObject(suggestion) && suggestion['isRecommended'] === true);
+      const recommended = suggestions.filter(
+        (suggestion) => isObject(suggestion) && suggestion['isRecommended'] === true,
+      );
       if (recommended.length > 1 && behaviour !== 'any') {
         problems.push(`${path}: several recommended suggestions need selectionBehavior "any"`);
       }
@@ -99,27 +126,41 @@ export function cardProblems(card: Json, path = 'card'): string[] {
           problems.push(`${at} is not an object`);
           return;
         }
-        if (typeof suggestion['label'] !== 'string') problems.push(`${at}.label is required`);
-        if (suggestion['uuid'] !== undefined && typeof suggestion['uuid'] !== 'string') problems.push(`${at}.uuid must be a string`);
+        if (typeof suggestion['label'] !== 'string') {
+          problems.push(`${at}.label is required`);
+        }
+        if (suggestion['uuid'] !== undefined && typeof suggestion['uuid'] !== 'string') {
+          problems.push(`${at}.uuid must be a string`);
+        }
         if (suggestion['isRecommended'] !== undefined && typeof suggestion['isRecommended'] !== 'boolean') {
           problems.push(`${at}.isRecommended must be a boolean`);
         }
         const actions = suggestion['actions'];
-        if (actions !== undefined && !Array.isArray(actions)) problems.push(`${at}.actions must be an array`);
+        if (actions !== undefined && !Array.isArray(actions)) {
+          problems.push(`${at}.actions must be an array`);
+        }
         (Array.isArray(actions) ? actions : []).forEach((action, actionIndex) => {
           const actionAt = `${at}.actions[${actionIndex}]`;
           if (!isObject(action)) {
             problems.push(`${actionAt} is not an object`);
             return;
           }
-          if (!['create', 'update', 'delete'].includes(action['type'] as string)) problems.push(`${actionAt}.type is invalid`);
-          if (typeof action['description'] !== 'string') problems.push(`${actionAt}.description is required`);
+          if (!['create', 'update', 'delete'].includes(action['type'] as string)) {
+            problems.push(`${actionAt}.type is invalid`);
+          }
+          if (typeof action['description'] !== 'string') {
+            problems.push(`${actionAt}.description is required`);
+          }
           if (action['type'] === 'create' || action['type'] === 'update') {
             checkResource(action['resource'], `${actionAt}.resource`, problems);
           }
           if (action['type'] === 'delete') {
-            if (typeof action['resourceId'] !== 'string') problems.push(`${actionAt}.resourceId is required for delete`);
-            if (action['resource'] !== undefined) problems.push(`${actionAt}.resource must be absent for delete`);
+            if (typeof action['resourceId'] !== 'string') {
+              problems.push(`${actionAt}.resourceId is required for delete`);
+            }
+            if (action['resource'] !== undefined) {
+              problems.push(`${actionAt}.resource must be absent for delete`);
+            }
           }
         });
       });
@@ -127,18 +168,33 @@ export function cardProblems(card: Json, path = 'card'): string[] {
   }
   const overrideReasons = card['overrideReasons'];
   if (overrideReasons !== undefined) {
-    if (!Array.isArray(overrideReasons)) problems.push(`${path}.overrideReasons must be an array`);
-    else overrideReasons.forEach((reason, index) => checkCoding(reason, `${path}.overrideReasons[${index}]`, problems, true));
+    if (!Array.isArray(overrideReasons)) {
+      problems.push(`${path}.overrideReasons must be an array`);
+    } else {
+      overrideReasons.forEach((reason, index) => {
+        checkCoding(reason, `${path}.overrideReasons[${index}]`, problems, true);
+      });
+    }
   }
   const links = card['links'];
   if (links !== undefined) {
     (Array.isArray(links) ? links : []).forEach((link, index) => {
       const at = `${path}.links[${index}]`;
-      if (!isObject(link)) return problems.push(`${at} is not an object`);
-      if (typeof link['label'] !== 'string') problems.push(`${at}.label is required`);
-      if (typeof link['url'] !== 'string') problems.push(`${at}.url is required`);
-      if (!['absolute', 'smart'].includes(link['type'] as string)) problems.push(`${at}.type is invalid`);
-      if (link['appContext'] !== undefined && link['type'] !== 'smart') problems.push(`${at}.appContext only with smart links`);
+      if (!isObject(link)) {
+        return problems.push(`${at} is not an object`);
+      }
+      if (typeof link['label'] !== 'string') {
+        problems.push(`${at}.label is required`);
+      }
+      if (typeof link['url'] !== 'string') {
+        problems.push(`${at}.url is required`);
+      }
+      if (!['absolute', 'smart'].includes(link['type'] as string)) {
+        problems.push(`${at}.type is invalid`);
+      }
+      if (link['appContext'] !== undefined && link['type'] !== 'smart') {
+        problems.push(`${at}.appContext only with smart links`);
+      }
       return undefined;
     });
   }
@@ -151,7 +207,10 @@ export function responseProblems(body: Json): string[] {
     return ['response must be {"cards": [...]}'];
   }
   const problems = body['cards'].flatMap((card, index) => cardProblems(card, `cards[${index}]`));
-  if (body['systemActions'] !== undefined && (!Array.isArray(body['systemActions']) || body['systemActions'].length === 0)) {
+  if (
+    body['systemActions'] !== undefined &&
+    (!Array.isArray(body['systemActions']) || body['systemActions'].length === 0)
+  ) {
     problems.push('systemActions must be left out when empty');
   }
   return problems;

@@ -2,7 +2,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Fault = 'hang' | 'status-500' | 'status-401' | 'status-404' | 'malformed-json' | 'operation-outcome' | 'redirect';
+export type Fault =
+  'hang' | 'status-500' | 'status-401' | 'status-404' | 'malformed-json' | 'operation-outcome' | 'redirect';
 
 export interface RecordedRequest {
   readonly method: string;
@@ -24,7 +25,8 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 }
 
 function belongsTo(resource: Resource, patientId: string): boolean {
-  const reference = (resource as { subject?: { reference?: string }; patient?: { reference?: string } }).subject?.reference ??
+  const reference =
+    (resource as { subject?: { reference?: string }; patient?: { reference?: string } }).subject?.reference ??
     (resource as { patient?: { reference?: string } }).patient?.reference;
   return reference === `Patient/${patientId}` || reference === patientId;
 }
@@ -45,7 +47,11 @@ export async function startFakeFhirServer(options: {
 
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    requests.push({ method: request.method ?? 'GET', path: `${url.pathname}${url.search}`, authorization: request.headers.authorization });
+    requests.push({
+      method: request.method ?? 'GET',
+      path: `${url.pathname}${url.search}`,
+      authorization: request.headers.authorization,
+    });
     const path = url.pathname.replace(/^\/fhir\/?/, '');
     const [resourceType = '', id] = path.split('/');
     const fault = faults.get(resourceType);
@@ -54,20 +60,44 @@ export async function startFakeFhirServer(options: {
       return;
     }
     if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
-      return sendJson(response, 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] });
+      sendJson(response, 401, {
+        resourceType: 'OperationOutcome',
+        issue: [{ severity: 'error', code: 'login' }],
+      });
+      return;
     }
     switch (fault) {
-      case 'status-500':
-        return sendJson(response, 500, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception' }] });
-      case 'status-401':
-        return sendJson(response, 401, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'login' }] });
-      case 'status-404':
-        return sendJson(response, 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
+      case 'status-500': {
+        sendJson(response, 500, {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'exception' }],
+        });
+        return;
+      }
+      case 'status-401': {
+        sendJson(response, 401, {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'login' }],
+        });
+        return;
+      }
+      case 'status-404': {
+        sendJson(response, 404, {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'not-found' }],
+        });
+        return;
+      }
       case 'malformed-json':
         response.writeHead(200, { 'content-type': 'application/fhir+json' });
         return void response.end('{"resourceType": "Bundle", "entry": [');
-      case 'operation-outcome':
-        return sendJson(response, 200, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'processing' }] });
+      case 'operation-outcome': {
+        sendJson(response, 200, {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'processing' }],
+        });
+        return;
+      }
       case 'redirect':
         response.writeHead(302, { location: 'http://127.0.0.1:9/stolen' });
         return void response.end();
@@ -75,19 +105,36 @@ export async function startFakeFhirServer(options: {
         break;
     }
     if (id) {
-      const found = options.resources.find((resource) => resource.resourceType === resourceType && resource.id === id);
-      return found ? sendJson(response, 200, found) : sendJson(response, 404, { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'not-found' }] });
+      const found = options.resources.find(
+        (resource) => resource.resourceType === resourceType && resource.id === id,
+      );
+      if (found) {
+        sendJson(response, 200, found);
+      } else {
+        sendJson(response, 404, {
+          resourceType: 'OperationOutcome',
+          issue: [{ severity: 'error', code: 'not-found' }],
+        });
+      }
+      return;
     }
-    const patientId = (url.searchParams.get('patient') ?? url.searchParams.get('subject') ?? '').replace(/^Patient\//, '');
-    const matches = options.resources.filter((resource) => resource.resourceType === resourceType && belongsTo(resource, patientId));
+    const patientId = (url.searchParams.get('patient') ?? url.searchParams.get('subject') ?? '').replace(
+      /^Patient\//,
+      '',
+    );
+    const matches = options.resources.filter(
+      (resource) => resource.resourceType === resourceType && belongsTo(resource, patientId),
+    );
     const pageSize = options.pageSize ?? 1000;
     const page = Number(url.searchParams.get('_page') ?? '0');
     const slice = matches.slice(page * pageSize, (page + 1) * pageSize);
     const hasNext = (page + 1) * pageSize < matches.length;
     const next = new URL(`${baseUrl}${resourceType}`);
-    url.searchParams.forEach((value, key) => next.searchParams.set(key, value));
+    url.searchParams.forEach((value, key) => {
+      next.searchParams.set(key, value);
+    });
     next.searchParams.set('_page', String(page + 1));
-    return sendJson(response, 200, {
+    sendJson(response, 200, {
       resourceType: 'Bundle',
       type: 'searchset',
       total: matches.length,
@@ -104,9 +151,15 @@ export async function startFakeFhirServer(options: {
     requests,
     fault: (resourceType, fault) => (fault ? faults.set(resourceType, fault) : faults.delete(resourceType)),
     close: async () => {
-      for (const response of hanging) response.destroy();
+      for (const response of hanging) {
+        response.destroy();
+      }
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
 }

@@ -33,14 +33,24 @@ const post = (url: string, payload: unknown, headers: Record<string, string> = {
 /** A 2.0 prefetch template: relative, only allowed tokens, FHIR-valid sort. */
 function templateProblems(template: string): string[] {
   const problems: string[] = [];
-  if (!/^[A-Z][A-Za-z]+(\/|\?)/.test(template)) problems.push('not a relative FHIR read or search');
+  if (!/^[A-Z][A-Za-z]+(\/|\?)/.test(template)) {
+    problems.push('not a relative FHIR read or search');
+  }
   for (const [, token] of template.matchAll(/\{\{([^}]*)\}\}/g)) {
-    if (!/^(context\.(patientId|userId|encounterId)|user(Practitioner|PractitionerRole|Patient|RelatedPerson)Id)$/.test(token ?? '')) {
+    if (
+      !/^(context\.(patientId|userId|encounterId)|user(Practitioner|PractitionerRole|Patient|RelatedPerson)Id)$/.test(
+        token ?? '',
+      )
+    ) {
       problems.push(`token ${token ?? ''} is not a 2.0 prefetch token`);
     }
   }
-  if (/Practitioner\/\{\{context\.userId\}\}/.test(template)) problems.push('userId is already Type/id');
-  if (/sort:desc/.test(template)) problems.push('sort:desc is not FHIR');
+  if (/Practitioner\/\{\{context\.userId\}\}/.test(template)) {
+    problems.push('userId is already Type/id');
+  }
+  if (/sort:desc/.test(template)) {
+    problems.push('sort:desc is not FHIR');
+  }
   return problems;
 }
 
@@ -49,7 +59,15 @@ describe('discovery', () => {
     const response = await app.inject({ method: 'GET', url: '/cds-services' });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
-    const { services } = response.json<{ services: { id: string; hook: string; description: string; title: string; prefetch: Record<string, string> }[] }>();
+    const { services } = response.json<{
+      services: {
+        id: string;
+        hook: string;
+        description: string;
+        title: string;
+        prefetch: Record<string, string>;
+      }[];
+    }>();
     expect(services.map((service) => `${service.id} ${service.hook}`).sort()).toEqual([
       'b12-drug-risk order-select',
       'b12-drug-risk order-sign',
@@ -71,9 +89,28 @@ describe('discovery', () => {
 
   it('asks each service for exactly the data its rules read', async () => {
     const response = await app.inject({ method: 'GET', url: '/cds-services' });
-    const byId = new Map(response.json<{ services: { id: string; prefetch: Record<string, string> }[] }>().services.map((s) => [s.id, Object.keys(s.prefetch).sort()]));
-    expect(byId.get('vitamin-d-back-pain')).toEqual(['conditions', 'medicationRequests', 'medicationStatements', 'patient', 'procedures', 'serviceRequests', 'vitaminD']);
-    expect(byId.get('b12-drug-risk')).toEqual(['b12', 'conditions', 'medicationRequests', 'medicationStatements', 'patient', 'serviceRequests']);
+    const byId = new Map(
+      response
+        .json<{ services: { id: string; prefetch: Record<string, string> }[] }>()
+        .services.map((s) => [s.id, Object.keys(s.prefetch).sort()]),
+    );
+    expect(byId.get('vitamin-d-back-pain')).toEqual([
+      'conditions',
+      'medicationRequests',
+      'medicationStatements',
+      'patient',
+      'procedures',
+      'serviceRequests',
+      'vitaminD',
+    ]);
+    expect(byId.get('b12-drug-risk')).toEqual([
+      'b12',
+      'conditions',
+      'medicationRequests',
+      'medicationStatements',
+      'patient',
+      'serviceRequests',
+    ]);
   });
 });
 
@@ -87,25 +124,103 @@ describe('calling a service: what is refused, and how', () => {
   it('accepts application/fhir+json and a charset', async () => {
     const body = JSON.stringify(await patientViewBody());
     for (const type of ['application/fhir+json', 'application/json; charset=utf-8']) {
-      const response = await app.inject({ method: 'POST', url: '/cds-services/vitamin-d-back-pain', payload: body, headers: { 'content-type': type } });
+      const response = await app.inject({
+        method: 'POST',
+        url: '/cds-services/vitamin-d-back-pain',
+        payload: body,
+        headers: { 'content-type': type },
+      });
       expect(response.statusCode, type).toBe(200);
     }
   });
 
   const badRequests: { name: string; body: () => Promise<unknown>; message: RegExp }[] = [
-    { name: 'missing hook', body: async () => ({ ...(await patientViewBody()), hook: undefined }), message: /body\.hook: is required/ },
-    { name: 'missing hookInstance', body: async () => ({ ...(await patientViewBody()), hookInstance: undefined }), message: /body\.hookInstance: is required/ },
-    { name: 'missing context', body: async () => ({ ...(await patientViewBody()), context: undefined }), message: /body\.context: is required/ },
-    { name: 'hook of the wrong type', body: async () => ({ ...(await patientViewBody()), hook: 42 }), message: /body\.hook/ },
-    { name: 'a hook the service does not serve', body: async () => ({ ...(await patientViewBody()), hook: 'order-sign' }), message: /does not serve hook "order-sign"/ },
-    { name: 'an unknown hook', body: async () => ({ ...(await patientViewBody()), hook: 'encounter-discharge' }), message: /does not serve hook "encounter-discharge"/ },
-    { name: 'missing context.patientId', body: async () => ({ ...(await patientViewBody()), context: { userId: 'Practitioner/1' } }), message: /context\.patientId: is required/ },
-    { name: 'missing context.userId', body: async () => ({ ...(await patientViewBody()), context: { patientId: 'pt-1' } }), message: /context\.userId: is required/ },
-    { name: 'a patientId that is not a FHIR id', body: async () => ({ ...(await patientViewBody()), context: { userId: 'Practitioner/1', patientId: '../Patient?x=1' } }), message: /context\.patientId: must be a FHIR id/ },
-    { name: 'fhirAuthorization without fhirServer', body: async () => ({ ...(await patientViewBody()), fhirAuthorization: { access_token: 'abc', token_type: 'Bearer' } }), message: /fhirServer is required when fhirAuthorization is present/ },
-    { name: 'a prefetch value that is not a resource', body: async () => ({ ...(await patientViewBody()), prefetch: { conditions: 'nope' } }), message: /prefetch\.conditions must be a FHIR resource, a Bundle or null/ },
-    { name: 'a prefetch of the wrong resource type', body: async () => ({ ...(await patientViewBody()), prefetch: { ...(await prefetch('vitamin-d-back-pain')), conditions: { resourceType: 'Patient', id: 'x' } } }), message: /prefetch\.conditions is a Patient; expected a Bundle of Condition/ },
-    { name: 'an Observation without a code in prefetch', body: async () => ({ ...(await patientViewBody()), prefetch: { ...(await prefetch('vitamin-d-back-pain')), vitaminD: { resourceType: 'Bundle', entry: [{ resource: { resourceType: 'Observation', status: 'final' } }] } } }), message: /prefetch\.vitaminD resource 0 \(Observation\) is not valid: code/ },
+    {
+      name: 'missing hook',
+      body: async () => ({ ...(await patientViewBody()), hook: undefined }),
+      message: /body\.hook: is required/,
+    },
+    {
+      name: 'missing hookInstance',
+      body: async () => ({ ...(await patientViewBody()), hookInstance: undefined }),
+      message: /body\.hookInstance: is required/,
+    },
+    {
+      name: 'missing context',
+      body: async () => ({ ...(await patientViewBody()), context: undefined }),
+      message: /body\.context: is required/,
+    },
+    {
+      name: 'hook of the wrong type',
+      body: async () => ({ ...(await patientViewBody()), hook: 42 }),
+      message: /body\.hook/,
+    },
+    {
+      name: 'a hook the service does not serve',
+      body: async () => ({ ...(await patientViewBody()), hook: 'order-sign' }),
+      message: /does not serve hook "order-sign"/,
+    },
+    {
+      name: 'an unknown hook',
+      body: async () => ({ ...(await patientViewBody()), hook: 'encounter-discharge' }),
+      message: /does not serve hook "encounter-discharge"/,
+    },
+    {
+      name: 'missing context.patientId',
+      body: async () => ({ ...(await patientViewBody()), context: { userId: 'Practitioner/1' } }),
+      message: /context\.patientId: is required/,
+    },
+    {
+      name: 'missing context.userId',
+      body: async () => ({ ...(await patientViewBody()), context: { patientId: 'pt-1' } }),
+      message: /context\.userId: is required/,
+    },
+    {
+      name: 'a patientId that is not a FHIR id',
+      body: async () => ({
+        ...(await patientViewBody()),
+        context: { userId: 'Practitioner/1', patientId: '../Patient?x=1' },
+      }),
+      message: /context\.patientId: must be a FHIR id/,
+    },
+    {
+      name: 'fhirAuthorization without fhirServer',
+      body: async () => ({
+        ...(await patientViewBody()),
+        fhirAuthorization: { access_token: 'abc', token_type: 'Bearer' },
+      }),
+      message: /fhirServer is required when fhirAuthorization is present/,
+    },
+    {
+      name: 'a prefetch value that is not a resource',
+      body: async () => ({ ...(await patientViewBody()), prefetch: { conditions: 'nope' } }),
+      message: /prefetch\.conditions must be a FHIR resource, a Bundle or null/,
+    },
+    {
+      name: 'a prefetch of the wrong resource type',
+      body: async () => ({
+        ...(await patientViewBody()),
+        prefetch: {
+          ...(await prefetch('vitamin-d-back-pain')),
+          conditions: { resourceType: 'Patient', id: 'x' },
+        },
+      }),
+      message: /prefetch\.conditions is a Patient; expected a Bundle of Condition/,
+    },
+    {
+      name: 'an Observation without a code in prefetch',
+      body: async () => ({
+        ...(await patientViewBody()),
+        prefetch: {
+          ...(await prefetch('vitamin-d-back-pain')),
+          vitaminD: {
+            resourceType: 'Bundle',
+            entry: [{ resource: { resourceType: 'Observation', status: 'final' } }],
+          },
+        },
+      }),
+      message: /prefetch\.vitaminD resource 0 \(Observation\) is not valid: code/,
+    },
   ];
 
   it.each(badRequests)('400 for $name, with a useful message', async ({ body, message }) => {
@@ -129,7 +244,12 @@ describe('calling a service: what is refused, and how', () => {
   });
 
   it('400 for an empty body', async () => {
-    const response = await app.inject({ method: 'POST', url: '/cds-services/vitamin-d-back-pain', payload: '', headers: { 'content-type': 'application/json' } });
+    const response = await app.inject({
+      method: 'POST',
+      url: '/cds-services/vitamin-d-back-pain',
+      payload: '',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.statusCode).toBe(400);
   });
 
@@ -165,34 +285,56 @@ describe('calling a service: what is refused, and how', () => {
 
     it('accepts draftOrders without Bundle.type, and with it', async () => {
       for (const drafts of [draftOrders(fusion), { ...draftOrders(fusion), type: 'collection' }]) {
-        const response = await post('/cds-services/spine-preop-vitamin-d', await orderBody('order-sign', { draftOrders: drafts }));
+        const response = await post(
+          '/cds-services/spine-preop-vitamin-d',
+          await orderBody('order-sign', { draftOrders: drafts }),
+        );
         expect(response.statusCode).toBe(200);
         expect(response.json<{ cards: unknown[] }>().cards).toHaveLength(1);
       }
     });
 
     it('400 with a clear message when order-select is re-fired without draftOrders', async () => {
-      const response = await post('/cds-services/spine-preop-vitamin-d', await orderBody('order-select', { selections: ['ServiceRequest/fusion-1'] }));
+      const response = await post(
+        '/cds-services/spine-preop-vitamin-d',
+        await orderBody('order-select', { selections: ['ServiceRequest/fusion-1'] }),
+      );
       expect(response.statusCode).toBe(400);
-      expect(response.json<{ message: string }>().message).toMatch(/context\.draftOrders is required for order-select/);
+      expect(response.json<{ message: string }>().message).toMatch(
+        /context\.draftOrders is required for order-select/,
+      );
     });
 
     it('400 when order-select has no selections', async () => {
-      const response = await post('/cds-services/spine-preop-vitamin-d', await orderBody('order-select', { draftOrders: draftOrders(fusion) }));
+      const response = await post(
+        '/cds-services/spine-preop-vitamin-d',
+        await orderBody('order-select', { draftOrders: draftOrders(fusion) }),
+      );
       expect(response.statusCode).toBe(400);
       expect(response.json<{ message: string }>().message).toMatch(/context\.selections: is required/);
     });
 
     it('400 when a selection is not Type/id', async () => {
-      const response = await post('/cds-services/spine-preop-vitamin-d', await orderBody('order-select', { draftOrders: draftOrders(fusion), selections: ['fusion-1'] }));
+      const response = await post(
+        '/cds-services/spine-preop-vitamin-d',
+        await orderBody('order-select', { draftOrders: draftOrders(fusion), selections: ['fusion-1'] }),
+      );
       expect(response.statusCode).toBe(400);
       expect(response.json<{ message: string }>().message).toMatch(/Type\/id/);
     });
 
     it('400 when a selection is not among the draft orders', async () => {
-      const response = await post('/cds-services/spine-preop-vitamin-d', await orderBody('order-select', { draftOrders: draftOrders(fusion), selections: ['ServiceRequest/other'] }));
+      const response = await post(
+        '/cds-services/spine-preop-vitamin-d',
+        await orderBody('order-select', {
+          draftOrders: draftOrders(fusion),
+          selections: ['ServiceRequest/other'],
+        }),
+      );
       expect(response.statusCode).toBe(400);
-      expect(response.json<{ message: string }>().message).toMatch(/"ServiceRequest\/other"\) is not among context\.draftOrders/);
+      expect(response.json<{ message: string }>().message).toMatch(
+        /"ServiceRequest\/other"\) is not among context\.draftOrders/,
+      );
     });
 
     it('400 when order-sign is missing draftOrders', async () => {
@@ -202,14 +344,21 @@ describe('calling a service: what is refused, and how', () => {
     });
 
     it('400 when draftOrders is not a Bundle', async () => {
-      const response = await post('/cds-services/spine-preop-vitamin-d', await orderBody('order-sign', { draftOrders: [fusion] }));
+      const response = await post(
+        '/cds-services/spine-preop-vitamin-d',
+        await orderBody('order-sign', { draftOrders: [fusion] }),
+      );
       expect(response.statusCode).toBe(400);
     });
   });
 });
 
 describe('feedback', () => {
-  const item = { card: 'c3a1b7b2-1111-4c1e-9a57-6f4a3c1b2e90', outcome: 'overridden', outcomeTimestamp: '2026-11-22T10:05:31Z' };
+  const item = {
+    card: 'c3a1b7b2-1111-4c1e-9a57-6f4a3c1b2e90',
+    outcome: 'overridden',
+    outcomeTimestamp: '2026-11-22T10:05:31Z',
+  };
 
   it('accepts valid feedback', async () => {
     const response = await post('/cds-services/vitamin-d-back-pain/feedback', {
@@ -221,8 +370,16 @@ describe('feedback', () => {
 
   it.each([
     ['an unknown outcome', { feedback: [{ ...item, outcome: 'ignored' }] }, /outcome/],
-    ['accepted without acceptedSuggestions', { feedback: [{ ...item, outcome: 'accepted' }] }, /acceptedSuggestions is required/],
-    ['a timestamp that is not RFC 3339', { feedback: [{ ...item, outcomeTimestamp: 'yesterday' }] }, /outcomeTimestamp/],
+    [
+      'accepted without acceptedSuggestions',
+      { feedback: [{ ...item, outcome: 'accepted' }] },
+      /acceptedSuggestions is required/,
+    ],
+    [
+      'a timestamp that is not RFC 3339',
+      { feedback: [{ ...item, outcomeTimestamp: 'yesterday' }] },
+      /outcomeTimestamp/,
+    ],
     ['no feedback array', { card: 'x' }, /feedback: is required/],
   ])('400 for %s', async (_name, body, message) => {
     const response = await post('/cds-services/vitamin-d-back-pain/feedback', body);
@@ -254,7 +411,9 @@ describe('browser clients and operations', () => {
   });
 
   it('sends CORS headers on a real call', async () => {
-    const response = await post('/cds-services/vitamin-d-back-pain', await patientViewBody(), { origin: 'https://sandbox.cds-hooks.org' });
+    const response = await post('/cds-services/vitamin-d-back-pain', await patientViewBody(), {
+      origin: 'https://sandbox.cds-hooks.org',
+    });
     expect(response.headers['access-control-allow-origin']).toBe('*');
   });
 

@@ -45,28 +45,85 @@ const folicDraft = medicationRequest(FOLIC_ACID, { status: 'draft', id: 'folic-9
 const metformin = medicationRequest(METFORMIN, { authoredOn: monthsAgo(30) });
 
 const cases: Case[] = [
-  { service: 'vitamin-d-back-pain', hook: 'patient-view', resources: [chronicLowBackPain(), vitaminD(12, daysAgo(9))], expected: ['VD warning'] },
-  { service: 'spine-preop-vitamin-d', hook: 'patient-view', resources: [serviceRequest(LUMBAR_FUSION, { status: 'active' })], expected: ['SP warning'] },
-  { service: 'spine-preop-vitamin-d', hook: 'order-select', resources: [vitaminD(24, daysAgo(9))], drafts: [fusionDraft], selections: ['ServiceRequest/fusion-9'], expected: ['SP warning'] },
-  { service: 'spine-preop-vitamin-d', hook: 'order-sign', resources: [], drafts: [fusionDraft], expected: ['SP warning'] },
-  { service: 'b12-drug-risk', hook: 'patient-view', resources: [metformin, b12(160, daysAgo(9))], expected: ['B12 warning'] },
-  { service: 'b12-drug-risk', hook: 'order-select', resources: [metformin], drafts: [ppiDraft, folicDraft], selections: ['MedicationRequest/ppi-9', 'MedicationRequest/folic-9'], expected: ['B12-NEW-DRUG info', 'FOLIC-ACID warning'] },
-  { service: 'b12-drug-risk', hook: 'order-sign', resources: [metformin], drafts: [folicDraft], expected: ['FOLIC-ACID warning'] },
+  {
+    service: 'vitamin-d-back-pain',
+    hook: 'patient-view',
+    resources: [chronicLowBackPain(), vitaminD(12, daysAgo(9))],
+    expected: ['VD warning'],
+  },
+  {
+    service: 'spine-preop-vitamin-d',
+    hook: 'patient-view',
+    resources: [serviceRequest(LUMBAR_FUSION, { status: 'active' })],
+    expected: ['SP warning'],
+  },
+  {
+    service: 'spine-preop-vitamin-d',
+    hook: 'order-select',
+    resources: [vitaminD(24, daysAgo(9))],
+    drafts: [fusionDraft],
+    selections: ['ServiceRequest/fusion-9'],
+    expected: ['SP warning'],
+  },
+  {
+    service: 'spine-preop-vitamin-d',
+    hook: 'order-sign',
+    resources: [],
+    drafts: [fusionDraft],
+    expected: ['SP warning'],
+  },
+  {
+    service: 'b12-drug-risk',
+    hook: 'patient-view',
+    resources: [metformin, b12(160, daysAgo(9))],
+    expected: ['B12 warning'],
+  },
+  {
+    service: 'b12-drug-risk',
+    hook: 'order-select',
+    resources: [metformin],
+    drafts: [ppiDraft, folicDraft],
+    selections: ['MedicationRequest/ppi-9', 'MedicationRequest/folic-9'],
+    expected: ['B12-NEW-DRUG info', 'FOLIC-ACID warning'],
+  },
+  {
+    service: 'b12-drug-risk',
+    hook: 'order-sign',
+    resources: [metformin],
+    drafts: [folicDraft],
+    expected: ['FOLIC-ACID warning'],
+  },
 ];
 
 describe('every service and hook through the real HTTP layer', () => {
   it.each(cases)('$service on $hook', async ({ service, hook, resources, drafts, selections, expected }) => {
     const templates = (await defaultCatalog()).services.get(service)!.prefetch;
     const context: Record<string, unknown> = { userId: 'Practitioner/dr-1', patientId: 'pt-1' };
-    if (drafts) context['draftOrders'] = draftOrders(...drafts);
-    if (selections) context['selections'] = selections;
+    if (drafts) {
+      context['draftOrders'] = draftOrders(...drafts);
+    }
+    if (selections) {
+      context['selections'] = selections;
+    }
     const response = await fetch(`${baseUrl}/cds-services/${service}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ hook, hookInstance: crypto.randomUUID(), context, prefetch: prefetchFor(templates, resources) }),
+      body: JSON.stringify({
+        hook,
+        hookInstance: crypto.randomUUID(),
+        context,
+        prefetch: prefetchFor(templates, resources),
+      }),
     });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { cards: { indicator: string; source: { topic: { code: string } }; uuid: string; suggestions: { uuid: string }[] }[] };
+    const body = (await response.json()) as {
+      cards: {
+        indicator: string;
+        source: { topic: { code: string } };
+        uuid: string;
+        suggestions: { uuid: string }[];
+      }[];
+    };
     expect(responseProblems(body)).toEqual([]);
     expect(body.cards.map((card) => `${card.source.topic.code} ${card.indicator}`)).toEqual(expected);
     for (const card of body.cards) {

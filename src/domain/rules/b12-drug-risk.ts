@@ -4,10 +4,24 @@ import { b12Symptoms, type Symptom } from '../conditions.js';
 import { addMonths, formatDate } from '../fhir-time.js';
 import type { Finding } from '../findings.js';
 import { b12Results, type LabResult } from '../lab-results.js';
-import { classifyConcept, currentDrugUse, type DrugUse, medicationConcept, medicationName } from '../medications.js';
+import {
+  classifyConcept,
+  currentDrugUse,
+  type DrugUse,
+  medicationConcept,
+  medicationName,
+} from '../medications.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { B12_LOWERING_DRUGS, type DrugClass } from '../value-sets.js';
-import { capitalise, classifyB12, conditionFact, displayValue, listWords, resultFact, shortLabel } from './shared.js';
+import {
+  capitalise,
+  classifyB12,
+  conditionFact,
+  displayValue,
+  listWords,
+  resultFact,
+  shortLabel,
+} from './shared.js';
 
 type LoweringDrug = keyof typeof B12_LOWERING_DRUGS;
 const LOWERING_DRUGS = Object.keys(B12_LOWERING_DRUGS) as LoweringDrug[];
@@ -68,7 +82,11 @@ function thresholdText(config: ClinicalConfig): string {
  * Rule B12 (patient-view): long-term metformin, PPI or H2 blocker with no recent or a low B12.
  * See policy.md, "Rule B12".
  */
-export function evaluateB12Exposure(record: PatientRecord, input: HookInput, config: ClinicalConfig): Finding | undefined {
+export function evaluateB12Exposure(
+  record: PatientRecord,
+  input: HookInput,
+  config: ClinicalConfig,
+): Finding | undefined {
   const context = readContext(record, input, config);
   // NICE: people established on replacement are not retested.
   if (context.exposures.length === 0 || context.uses.has('b12Replacement')) {
@@ -87,11 +105,17 @@ export function evaluateB12Exposure(record: PatientRecord, input: HookInput, con
       ruleId: 'B12',
       situation: symptomatic ? 'b12-untested-symptomatic' : 'b12-untested',
       indicator: symptomatic ? 'warning' : 'info',
-      vars: { drugs, symptom: listWords(context.symptoms), windowMonths: String(config.b12.untestedWindowMonths) },
+      vars: {
+        drugs,
+        symptom: listWords(context.symptoms),
+        windowMonths: String(config.b12.untestedWindowMonths),
+      },
       facts: [
         ...exposureFacts,
         ...context.symptomFacts,
-        latest ? `Last ${resultFact(latest)}, older than ${config.b12.untestedWindowMonths} months` : 'No vitamin B12 result on record',
+        latest
+          ? `Last ${resultFact(latest)}, older than ${config.b12.untestedWindowMonths} months`
+          : 'No vitamin B12 result on record',
       ],
       threshold: `No B12 result in the last ${config.b12.untestedWindowMonths} months with at least ${config.b12.exposureMinMonths} months of use.`,
       notes: durationNotes,
@@ -133,7 +157,10 @@ export function evaluateB12Exposure(record: PatientRecord, input: HookInput, con
         ...common,
         situation: 'b12-indeterminate',
         indicator: 'info',
-        notes: [...durationNotes, ...(context.symptoms.includes('cramps or spasm') ? [{ id: 'cramps' as const }] : [])],
+        notes: [
+          ...durationNotes,
+          ...(context.symptoms.includes('cramps or spasm') ? [{ id: 'cramps' as const }] : []),
+        ],
         suggestions: [{ kind: 'lab', lab: 'mma', recommended: true }],
         selectionBehavior: 'at-most-one',
       };
@@ -148,7 +175,11 @@ function medicationOrders(orders: readonly Resource[]): MedicationRequest[] {
  * Rule B12, order-hook variant: a selected order starts metformin, a PPI or an H2 blocker for a patient who is
  * already exposed to another of them, or has a symptom, with no B12 result in the window.
  */
-export function evaluateB12NewDrug(record: PatientRecord, input: HookInput, config: ClinicalConfig): Finding | undefined {
+export function evaluateB12NewDrug(
+  record: PatientRecord,
+  input: HookInput,
+  config: ClinicalConfig,
+): Finding | undefined {
   const context = readContext(record, input, config);
   if (context.uses.has('b12Replacement') || (context.latest && context.latest.time >= context.windowStart)) {
     return undefined;
@@ -167,12 +198,17 @@ export function evaluateB12NewDrug(record: PatientRecord, input: HookInput, conf
       ruleId: 'B12-NEW-DRUG',
       situation: 'b12-new-drug',
       indicator: 'info',
-      vars: { drug: capitalise(shortLabel(medicationName(order))), windowMonths: String(config.b12.untestedWindowMonths) },
+      vars: {
+        drug: capitalise(shortLabel(medicationName(order))),
+        windowMonths: String(config.b12.untestedWindowMonths),
+      },
       facts: [
         `Ordered: ${medicationName(order)}`,
         ...otherExposures.map(exposureFact),
         ...context.symptomFacts,
-        context.latest ? `Last ${resultFact(context.latest)}, older than ${config.b12.untestedWindowMonths} months` : 'No vitamin B12 result on record',
+        context.latest
+          ? `Last ${resultFact(context.latest)}, older than ${config.b12.untestedWindowMonths} months`
+          : 'No vitamin B12 result on record',
       ],
       threshold: `No B12 result in the last ${config.b12.untestedWindowMonths} months.`,
       notes: [],
@@ -187,7 +223,11 @@ export function evaluateB12NewDrug(record: PatientRecord, input: HookInput, conf
  * Folic acid guard (order hooks): folic acid ordered without B12 while B12 is deficient, indeterminate, or
  * untested in an exposed patient, and no B12 replacement is active or ordered with it.
  */
-export function evaluateFolicAcidGuard(record: PatientRecord, input: HookInput, config: ClinicalConfig): Finding | undefined {
+export function evaluateFolicAcidGuard(
+  record: PatientRecord,
+  input: HookInput,
+  config: ClinicalConfig,
+): Finding | undefined {
   const folicOrders = medicationOrders(input.focusOrders).filter((order) => {
     const classes = classifyConcept(medicationConcept(order));
     return classes.has('folicAcid') && !classes.has('b12Replacement');

@@ -62,7 +62,12 @@ export type B12Status = 'deficient' | 'indeterminate' | 'normal' | 'unclassified
 /** NICE bands: deficient below the lower threshold, indeterminate up to and including the upper one. */
 export function classifyB12(
   result: LabResult,
-  thresholds: { totalDeficientBelow: number; totalUpTo: number; holoTcDeficientBelow: number; holoTcUpTo: number },
+  thresholds: {
+    totalDeficientBelow: number;
+    totalUpTo: number;
+    holoTcDeficientBelow: number;
+    holoTcUpTo: number;
+  },
 ): B12Status {
   const [deficientBelow, upTo] =
     result.analyte === 'holoTc'

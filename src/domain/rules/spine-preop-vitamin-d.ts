@@ -21,7 +21,11 @@ function surgeryInFocus(record: PatientRecord, input: HookInput): SpineSurgery |
  * Rule SP: spine surgery planned (patient-view) or being ordered (order-select, order-sign) without a
  * 25(OH)D from the pre-operative window at or above target. See policy.md, "Rule SP".
  */
-export function evaluateSpinePreop(record: PatientRecord, input: HookInput, config: ClinicalConfig): Finding | undefined {
+export function evaluateSpinePreop(
+  record: PatientRecord,
+  input: HookInput,
+  config: ClinicalConfig,
+): Finding | undefined {
   const surgery = surgeryInFocus(record, input);
   if (!surgery) {
     return undefined;
@@ -33,7 +37,8 @@ export function evaluateSpinePreop(record: PatientRecord, input: HookInput, conf
   const surgeryFact = `${input.hook === 'patient-view' ? 'Planned' : 'Ordered'}: ${surgery.name}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}`;
   const procedure = `${shortLabel(surgery.name)}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}`;
   const reasonConditionId =
-    surgery.reasonConditionId ?? chronicBackPainConditions(record.conditions, now, config.chronicPainMinWeeks)[0]?.id;
+    surgery.reasonConditionId ??
+    chronicBackPainConditions(record.conditions, now, config.chronicPainMinWeeks)[0]?.id;
 
   if (!latest || latest.time < windowStart) {
     return {
@@ -43,10 +48,15 @@ export function evaluateSpinePreop(record: PatientRecord, input: HookInput, conf
       vars: { procedure, windowDays: String(settings.preopWindowDays) },
       facts: [
         surgeryFact,
-        latest ? `Last ${resultFact(latest)}, older than ${settings.preopWindowDays} days` : 'No 25-hydroxyvitamin D result on record',
+        latest
+          ? `Last ${resultFact(latest)}, older than ${settings.preopWindowDays} days`
+          : 'No 25-hydroxyvitamin D result on record',
       ],
       threshold: `A 25(OH)D result within ${settings.preopWindowDays} days before spine surgery, at or above ${settings.targetNgMl} ng/mL.`,
-      notes: latest && latest.normalisedValue === undefined ? [{ id: 'unknownUnit', vars: { unit: latest.reportedUnit ?? 'none' } }] : [],
+      notes:
+        latest && latest.normalisedValue === undefined
+          ? [{ id: 'unknownUnit', vars: { unit: latest.reportedUnit ?? 'none' } }]
+          : [],
       suggestions: [{ kind: 'lab', lab: 'vitaminD', recommended: true }],
       selectionBehavior: 'at-most-one',
       reasonConditionId,
@@ -68,7 +78,9 @@ export function evaluateSpinePreop(record: PatientRecord, input: HookInput, conf
     notes: [],
     suggestions: [
       { kind: 'medication', medication: 'ergocalciferolWeekly', recommended: true },
-      ...(deficient ? [] : [{ kind: 'medication' as const, medication: 'cholecalciferolDaily' as const, recommended: false }]),
+      ...(deficient
+        ? []
+        : [{ kind: 'medication' as const, medication: 'cholecalciferolDaily' as const, recommended: false }]),
       { kind: 'lab', lab: 'vitaminD', recommended: true, timing: { kind: 'before-surgery' } },
     ],
     selectionBehavior: 'any',

@@ -38,11 +38,18 @@ export function evaluateVitaminDBackPain(
       vars: { windowMonths: String(settings.untestedWindowMonths) },
       facts: [
         ...painFacts,
-        latest ? `Last ${resultFact(latest)}, older than ${settings.untestedWindowMonths} months` : 'No 25-hydroxyvitamin D result on record',
-        ...(surgery ? [`Recent spine surgery: ${surgery.name}${surgery.date ? ` (${formatDate(surgery.date)})` : ''}`] : []),
+        latest
+          ? `Last ${resultFact(latest)}, older than ${settings.untestedWindowMonths} months`
+          : 'No 25-hydroxyvitamin D result on record',
+        ...(surgery
+          ? [`Recent spine surgery: ${surgery.name}${surgery.date ? ` (${formatDate(surgery.date)})` : ''}`]
+          : []),
       ],
       threshold: `No 25(OH)D result in the last ${settings.untestedWindowMonths} months.`,
-      notes: latest?.normalisedValue === undefined && latest ? [{ id: 'unknownUnit', vars: { unit: latest.reportedUnit ?? 'none' } }] : [],
+      notes:
+        latest?.normalisedValue === undefined && latest
+          ? [{ id: 'unknownUnit', vars: { unit: latest.reportedUnit ?? 'none' } }]
+          : [],
       suggestions: [{ kind: 'lab', lab: 'vitaminD', recommended: true }],
       selectionBehavior: 'at-most-one',
       reasonConditionId: painCondition.id,
@@ -54,7 +61,10 @@ export function evaluateVitaminDBackPain(
     return undefined;
   }
 
-  const therapy = currentDrugUse([...record.medicationStatements, ...record.medicationRequests], windowStart).get('vitaminD');
+  const therapy = currentDrugUse(
+    [...record.medicationStatements, ...record.medicationRequests],
+    windowStart,
+  ).get('vitaminD');
   if (therapy?.start && therapy.start > latest.time) {
     if (therapy.start > addWeeks(now, -settings.recheckAfterWeeks)) {
       return undefined;
@@ -88,8 +98,15 @@ export function evaluateVitaminDBackPain(
     notes: [],
     suggestions: [
       { kind: 'medication', medication: 'ergocalciferolWeekly', recommended: deficient },
-      ...(deficient ? [] : [{ kind: 'medication' as const, medication: 'cholecalciferolDaily' as const, recommended: false }]),
-      { kind: 'lab', lab: 'vitaminD', recommended: true, timing: { kind: 'after-weeks', weeks: settings.recheckAfterWeeks } },
+      ...(deficient
+        ? []
+        : [{ kind: 'medication' as const, medication: 'cholecalciferolDaily' as const, recommended: false }]),
+      {
+        kind: 'lab',
+        lab: 'vitaminD',
+        recommended: true,
+        timing: { kind: 'after-weeks', weeks: settings.recheckAfterWeeks },
+      },
     ],
     selectionBehavior: 'any',
     reasonConditionId: painCondition.id,

@@ -30,10 +30,22 @@ const longTermMetformin = () => medicationRequest(METFORMIN, { authoredOn: month
 const neuropathy = () => condition(snomed('302226006', 'Peripheral nerve disease'), { onset: monthsAgo(6) });
 const legCramps = () => condition(snomed('449918009', 'Cramp in lower leg'), { onset: monthsAgo(8) });
 
-type Expected = { situation: 'untested' | 'deficient' | 'indeterminate'; indicator: 'info' | 'warning'; codes: string[] } | null;
+type Expected = {
+  situation: 'untested' | 'deficient' | 'indeterminate';
+  indicator: 'info' | 'warning';
+  codes: string[];
+} | null;
 const UNTESTED: Expected = { situation: 'untested', indicator: 'info', codes: ['ServiceRequest 2132-9'] };
-const DEFICIENT: Expected = { situation: 'deficient', indicator: 'warning', codes: ['MedicationRequest 11248'] };
-const INDETERMINATE: Expected = { situation: 'indeterminate', indicator: 'info', codes: ['ServiceRequest 13964-2'] };
+const DEFICIENT: Expected = {
+  situation: 'deficient',
+  indicator: 'warning',
+  codes: ['MedicationRequest 11248'],
+};
+const INDETERMINATE: Expected = {
+  situation: 'indeterminate',
+  indicator: 'info',
+  codes: ['ServiceRequest 13964-2'],
+};
 
 const SUMMARY = {
   untested: /no vitamin B12 result in 36 months: check B12/,
@@ -44,41 +56,189 @@ const SUMMARY = {
 // Every row of the policy's rule B12 table, both unit systems, active B12, and the exposure edges.
 const rows: { name: string; resources: Resource[]; expected: Expected }[] = [
   { name: 'metformin 2 years, never tested', resources: [longTermMetformin()], expected: UNTESTED },
-  { name: 'metformin 2 years, last B12 just outside 36 months', resources: [longTermMetformin(), b12(500, monthsAgo(36, 1))], expected: UNTESTED },
-  { name: 'metformin 2 years, normal B12 just inside 36 months', resources: [longTermMetformin(), b12(500, monthsAgo(36, -1))], expected: null },
-  { name: 'metformin started 11 months ago: not yet exposed', resources: [medicationRequest(METFORMIN, { authoredOn: monthsAgo(11) })], expected: null },
-  { name: 'metformin started 12 months ago: exposed', resources: [medicationRequest(METFORMIN, { authoredOn: monthsAgo(12) })], expected: UNTESTED },
-  { name: 'metformin with unknown start counts', resources: [medicationRequest(METFORMIN)], expected: UNTESTED },
-  { name: 'earliest record of the drug sets the start', resources: [medicationRequest(METFORMIN, { status: 'stopped', authoredOn: monthsAgo(30) }), medicationRequest(METFORMIN, { authoredOn: monthsAgo(1) })], expected: UNTESTED },
-  { name: 'stopped metformin only: not current use', resources: [medicationRequest(METFORMIN, { status: 'stopped', authoredOn: monthsAgo(30) })], expected: null },
-  { name: 'PPI by RxNorm product code', resources: [medicationRequest(OMEPRAZOLE, { authoredOn: monthsAgo(20) })], expected: UNTESTED },
-  { name: 'PPI as text only ("Pantoprazole 40mg daily")', resources: [medicationRequest({ text: 'Pantoprazole 40mg daily' }, { authoredOn: monthsAgo(20) })], expected: UNTESTED },
-  { name: 'PPI with an unknown RxNorm code falls back to its name', resources: [medicationRequest(rxnorm('206206', 'lansoprazole 30 MG Delayed Release Oral Capsule'), { authoredOn: monthsAgo(20) })], expected: UNTESTED },
-  { name: 'combination product by name ("sitagliptin / metformin")', resources: [medicationRequest({ text: 'sitagliptin 50 MG / metformin hydrochloride 1000 MG Oral Tablet' }, { authoredOn: monthsAgo(20) })], expected: UNTESTED },
-  { name: 'H2 blocker as an active MedicationStatement', resources: [medicationStatement(FAMOTIDINE, { start: monthsAgo(18) })], expected: UNTESTED },
-  { name: 'completed statement that ended within 12 months counts', resources: [medicationStatement(FAMOTIDINE, { status: 'completed', start: monthsAgo(30), end: monthsAgo(2) })], expected: UNTESTED },
-  { name: 'completed statement that ended 2 years ago does not', resources: [medicationStatement(FAMOTIDINE, { status: 'completed', start: monthsAgo(60), end: monthsAgo(24) })], expected: null },
-  { name: 'entered-in-error metformin does not count', resources: [medicationRequest(METFORMIN, { status: 'entered-in-error', authoredOn: monthsAgo(30) })], expected: null },
+  {
+    name: 'metformin 2 years, last B12 just outside 36 months',
+    resources: [longTermMetformin(), b12(500, monthsAgo(36, 1))],
+    expected: UNTESTED,
+  },
+  {
+    name: 'metformin 2 years, normal B12 just inside 36 months',
+    resources: [longTermMetformin(), b12(500, monthsAgo(36, -1))],
+    expected: null,
+  },
+  {
+    name: 'metformin started 11 months ago: not yet exposed',
+    resources: [medicationRequest(METFORMIN, { authoredOn: monthsAgo(11) })],
+    expected: null,
+  },
+  {
+    name: 'metformin started 12 months ago: exposed',
+    resources: [medicationRequest(METFORMIN, { authoredOn: monthsAgo(12) })],
+    expected: UNTESTED,
+  },
+  {
+    name: 'metformin with unknown start counts',
+    resources: [medicationRequest(METFORMIN)],
+    expected: UNTESTED,
+  },
+  {
+    name: 'earliest record of the drug sets the start',
+    resources: [
+      medicationRequest(METFORMIN, { status: 'stopped', authoredOn: monthsAgo(30) }),
+      medicationRequest(METFORMIN, { authoredOn: monthsAgo(1) }),
+    ],
+    expected: UNTESTED,
+  },
+  {
+    name: 'stopped metformin only: not current use',
+    resources: [medicationRequest(METFORMIN, { status: 'stopped', authoredOn: monthsAgo(30) })],
+    expected: null,
+  },
+  {
+    name: 'PPI by RxNorm product code',
+    resources: [medicationRequest(OMEPRAZOLE, { authoredOn: monthsAgo(20) })],
+    expected: UNTESTED,
+  },
+  {
+    name: 'PPI as text only ("Pantoprazole 40mg daily")',
+    resources: [medicationRequest({ text: 'Pantoprazole 40mg daily' }, { authoredOn: monthsAgo(20) })],
+    expected: UNTESTED,
+  },
+  {
+    name: 'PPI with an unknown RxNorm code falls back to its name',
+    resources: [
+      medicationRequest(rxnorm('206206', 'lansoprazole 30 MG Delayed Release Oral Capsule'), {
+        authoredOn: monthsAgo(20),
+      }),
+    ],
+    expected: UNTESTED,
+  },
+  {
+    name: 'combination product by name ("sitagliptin / metformin")',
+    resources: [
+      medicationRequest(
+        { text: 'sitagliptin 50 MG / metformin hydrochloride 1000 MG Oral Tablet' },
+        { authoredOn: monthsAgo(20) },
+      ),
+    ],
+    expected: UNTESTED,
+  },
+  {
+    name: 'H2 blocker as an active MedicationStatement',
+    resources: [medicationStatement(FAMOTIDINE, { start: monthsAgo(18) })],
+    expected: UNTESTED,
+  },
+  {
+    name: 'completed statement that ended within 12 months counts',
+    resources: [
+      medicationStatement(FAMOTIDINE, { status: 'completed', start: monthsAgo(30), end: monthsAgo(2) }),
+    ],
+    expected: UNTESTED,
+  },
+  {
+    name: 'completed statement that ended 2 years ago does not',
+    resources: [
+      medicationStatement(FAMOTIDINE, { status: 'completed', start: monthsAgo(60), end: monthsAgo(24) }),
+    ],
+    expected: null,
+  },
+  {
+    name: 'entered-in-error metformin does not count',
+    resources: [medicationRequest(METFORMIN, { status: 'entered-in-error', authoredOn: monthsAgo(30) })],
+    expected: null,
+  },
   { name: 'no B12-lowering drug', resources: [chronicLowBackPain(), b12(100, daysAgo(5))], expected: null },
-  { name: 'on B12 replacement: NICE says do not retest', resources: [longTermMetformin(), medicationRequest(CYANOCOBALAMIN_INJ, { authoredOn: monthsAgo(6) })], expected: null },
-  { name: 'on B12 replacement even with a low result', resources: [longTermMetformin(), b12(150, daysAgo(60)), medicationStatement({ text: 'Vitamin B12 1000 mcg tablet' }, { start: daysAgo(30) })], expected: null },
-  { name: 'total B12 179 pg/mL', resources: [longTermMetformin(), b12(179, daysAgo(30))], expected: DEFICIENT },
-  { name: 'total B12 180 pg/mL', resources: [longTermMetformin(), b12(180, daysAgo(30))], expected: INDETERMINATE },
-  { name: 'total B12 350 pg/mL', resources: [longTermMetformin(), b12(350, daysAgo(30))], expected: INDETERMINATE },
+  {
+    name: 'on B12 replacement: NICE says do not retest',
+    resources: [longTermMetformin(), medicationRequest(CYANOCOBALAMIN_INJ, { authoredOn: monthsAgo(6) })],
+    expected: null,
+  },
+  {
+    name: 'on B12 replacement even with a low result',
+    resources: [
+      longTermMetformin(),
+      b12(150, daysAgo(60)),
+      medicationStatement({ text: 'Vitamin B12 1000 mcg tablet' }, { start: daysAgo(30) }),
+    ],
+    expected: null,
+  },
+  {
+    name: 'total B12 179 pg/mL',
+    resources: [longTermMetformin(), b12(179, daysAgo(30))],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'total B12 180 pg/mL',
+    resources: [longTermMetformin(), b12(180, daysAgo(30))],
+    expected: INDETERMINATE,
+  },
+  {
+    name: 'total B12 350 pg/mL',
+    resources: [longTermMetformin(), b12(350, daysAgo(30))],
+    expected: INDETERMINATE,
+  },
   { name: 'total B12 351 pg/mL', resources: [longTermMetformin(), b12(351, daysAgo(30))], expected: null },
-  { name: 'total B12 179 ng/L (= pg/mL)', resources: [longTermMetformin(), observation('2132-9', 179, 'ng/L', daysAgo(30))], expected: DEFICIENT },
-  { name: 'total B12 132 pmol/L (178.9 pg/mL)', resources: [longTermMetformin(), b12Pmol(132, daysAgo(30))], expected: DEFICIENT },
-  { name: 'total B12 133 pmol/L (180.2 pg/mL)', resources: [longTermMetformin(), b12Pmol(133, daysAgo(30))], expected: INDETERMINATE },
-  { name: 'total B12 258 pmol/L (349.6 pg/mL)', resources: [longTermMetformin(), b12Pmol(258, daysAgo(30))], expected: INDETERMINATE },
-  { name: 'total B12 259 pmol/L (350.9 pg/mL)', resources: [longTermMetformin(), b12Pmol(259, daysAgo(30))], expected: null },
-  { name: 'active B12 24 pmol/L', resources: [longTermMetformin(), holoTc(24, daysAgo(30))], expected: DEFICIENT },
-  { name: 'active B12 25 pmol/L', resources: [longTermMetformin(), holoTc(25, daysAgo(30))], expected: INDETERMINATE },
-  { name: 'active B12 70 pmol/L', resources: [longTermMetformin(), holoTc(70, daysAgo(30))], expected: INDETERMINATE },
+  {
+    name: 'total B12 179 ng/L (= pg/mL)',
+    resources: [longTermMetformin(), observation('2132-9', 179, 'ng/L', daysAgo(30))],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'total B12 132 pmol/L (178.9 pg/mL)',
+    resources: [longTermMetformin(), b12Pmol(132, daysAgo(30))],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'total B12 133 pmol/L (180.2 pg/mL)',
+    resources: [longTermMetformin(), b12Pmol(133, daysAgo(30))],
+    expected: INDETERMINATE,
+  },
+  {
+    name: 'total B12 258 pmol/L (349.6 pg/mL)',
+    resources: [longTermMetformin(), b12Pmol(258, daysAgo(30))],
+    expected: INDETERMINATE,
+  },
+  {
+    name: 'total B12 259 pmol/L (350.9 pg/mL)',
+    resources: [longTermMetformin(), b12Pmol(259, daysAgo(30))],
+    expected: null,
+  },
+  {
+    name: 'active B12 24 pmol/L',
+    resources: [longTermMetformin(), holoTc(24, daysAgo(30))],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'active B12 25 pmol/L',
+    resources: [longTermMetformin(), holoTc(25, daysAgo(30))],
+    expected: INDETERMINATE,
+  },
+  {
+    name: 'active B12 70 pmol/L',
+    resources: [longTermMetformin(), holoTc(70, daysAgo(30))],
+    expected: INDETERMINATE,
+  },
   { name: 'active B12 71 pmol/L', resources: [longTermMetformin(), holoTc(71, daysAgo(30))], expected: null },
-  { name: 'comparator "<100" pg/mL', resources: [longTermMetformin(), b12(100, daysAgo(30), { comparator: '<' })], expected: DEFICIENT },
-  { name: 'comparator ">2000" pg/mL', resources: [longTermMetformin(), b12(2000, daysAgo(30), { comparator: '>' })], expected: null },
-  { name: 'unknown unit: tested, not classified', resources: [longTermMetformin(), observation('2132-9', 100, 'mmol/L', daysAgo(30))], expected: null },
-  { name: 'whole-blood B12 counts as tested only', resources: [longTermMetformin(), observation('16695-9', 100, 'pg/mL', daysAgo(30))], expected: null },
+  {
+    name: 'comparator "<100" pg/mL',
+    resources: [longTermMetformin(), b12(100, daysAgo(30), { comparator: '<' })],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'comparator ">2000" pg/mL',
+    resources: [longTermMetformin(), b12(2000, daysAgo(30), { comparator: '>' })],
+    expected: null,
+  },
+  {
+    name: 'unknown unit: tested, not classified',
+    resources: [longTermMetformin(), observation('2132-9', 100, 'mmol/L', daysAgo(30))],
+    expected: null,
+  },
+  {
+    name: 'whole-blood B12 counts as tested only',
+    resources: [longTermMetformin(), observation('16695-9', 100, 'pg/mL', daysAgo(30))],
+    expected: null,
+  },
 ];
 
 describe('rule B12: long-term metformin, PPI or H2 blocker (patient-view)', () => {
@@ -100,9 +260,21 @@ describe('rule B12: long-term metformin, PPI or H2 blocker (patient-view)', () =
     { name: 'chronic back pain', symptom: chronicLowBackPain(), label: 'back pain' },
     { name: 'leg cramps', symptom: legCramps(), label: 'cramps or spasm' },
     { name: 'peripheral neuropathy', symptom: neuropathy(), label: 'neuropathy' },
-    { name: 'diabetic neuropathy by ICD-10-CM', symptom: condition(icd10('E11.42'), { onset: monthsAgo(10) }), label: 'neuropathy' },
-    { name: 'anaemia', symptom: condition(snomed('271737000', 'Anemia'), { onset: monthsAgo(3) }), label: 'anaemia' },
-    { name: 'macrocytic anaemia by ICD-10-CM D53.9', symptom: condition(icd10('D53.9'), { onset: monthsAgo(3) }), label: 'anaemia' },
+    {
+      name: 'diabetic neuropathy by ICD-10-CM',
+      symptom: condition(icd10('E11.42'), { onset: monthsAgo(10) }),
+      label: 'neuropathy',
+    },
+    {
+      name: 'anaemia',
+      symptom: condition(snomed('271737000', 'Anemia'), { onset: monthsAgo(3) }),
+      label: 'anaemia',
+    },
+    {
+      name: 'macrocytic anaemia by ICD-10-CM D53.9',
+      symptom: condition(icd10('D53.9'), { onset: monthsAgo(3) }),
+      label: 'anaemia',
+    },
   ];
   it.each(symptomRows)('untested with $name is a warning', async ({ symptom, label }) => {
     const [card] = await run([longTermMetformin(), symptom]);
@@ -117,7 +289,10 @@ describe('rule B12: long-term metformin, PPI or H2 blocker (patient-view)', () =
   });
 
   it('names every exposure', async () => {
-    const [card] = await run([longTermMetformin(), medicationRequest(OMEPRAZOLE, { authoredOn: monthsAgo(40) })]);
+    const [card] = await run([
+      longTermMetformin(),
+      medicationRequest(OMEPRAZOLE, { authoredOn: monthsAgo(40) }),
+    ]);
     expect(card?.summary).toContain('metformin and a proton-pump inhibitor');
   });
 
@@ -149,17 +324,30 @@ describe('rule B12: long-term metformin, PPI or H2 blocker (patient-view)', () =
 describe('rule B12 in order hooks: a new B12-lowering drug', () => {
   const omeprazoleOrder = medicationRequest(OMEPRAZOLE, { status: 'draft', id: 'ome-1' });
 
-  it.each(['order-select', 'order-sign'] as const)('%s: PPI ordered for a patient on metformin for 2 years, untested', async (hook) => {
-    const cards = await runService(SERVICE, { hook, resources: [longTermMetformin()], draftOrders: [omeprazoleOrder] });
-    expect(cards).toHaveLength(1);
-    expect(cards[0]?.indicator).toBe('info');
-    expect(cards[0]?.source.topic.code).toBe('B12-NEW-DRUG');
-    expect(cards[0]?.summary).toMatch(/^Omeprazole 20 MG Delayed Release Oral… ordered for a patient at B12 risk/);
-    expect(suggestedCodes(cards[0]!)).toEqual(['ServiceRequest 2132-9']);
-  });
+  it.each(['order-select', 'order-sign'] as const)(
+    '%s: PPI ordered for a patient on metformin for 2 years, untested',
+    async (hook) => {
+      const cards = await runService(SERVICE, {
+        hook,
+        resources: [longTermMetformin()],
+        draftOrders: [omeprazoleOrder],
+      });
+      expect(cards).toHaveLength(1);
+      expect(cards[0]?.indicator).toBe('info');
+      expect(cards[0]?.source.topic.code).toBe('B12-NEW-DRUG');
+      expect(cards[0]?.summary).toMatch(
+        /^Omeprazole 20 MG Delayed Release Oral… ordered for a patient at B12 risk/,
+      );
+      expect(suggestedCodes(cards[0]!)).toEqual(['ServiceRequest 2132-9']);
+    },
+  );
 
   it('a symptom alone is enough', async () => {
-    const cards = await runService(SERVICE, { hook: 'order-sign', resources: [neuropathy()], draftOrders: [omeprazoleOrder] });
+    const cards = await runService(SERVICE, {
+      hook: 'order-sign',
+      resources: [neuropathy()],
+      draftOrders: [omeprazoleOrder],
+    });
     expect(cards.map((card) => card.source.topic.code)).toEqual(['B12-NEW-DRUG']);
   });
 
@@ -178,7 +366,11 @@ describe('rule B12 in order hooks: a new B12-lowering drug', () => {
   });
 
   it('a B12 result within 36 months: quiet', async () => {
-    const cards = await runService(SERVICE, { hook: 'order-sign', resources: [longTermMetformin(), b12(400, monthsAgo(20))], draftOrders: [omeprazoleOrder] });
+    const cards = await runService(SERVICE, {
+      hook: 'order-sign',
+      resources: [longTermMetformin(), b12(400, monthsAgo(20))],
+      draftOrders: [omeprazoleOrder],
+    });
     expect(cards).toEqual([]);
   });
 
@@ -195,7 +387,11 @@ describe('rule B12 in order hooks: a new B12-lowering drug', () => {
 
   it('no card when the B12 test is already among the drafts', async () => {
     const labDraft = serviceRequest(B12_ORDER, { status: 'draft', id: 'b12-lab' });
-    const cards = await runService(SERVICE, { hook: 'order-sign', resources: [longTermMetformin()], draftOrders: [omeprazoleOrder, labDraft] });
+    const cards = await runService(SERVICE, {
+      hook: 'order-sign',
+      resources: [longTermMetformin()],
+      draftOrders: [omeprazoleOrder, labDraft],
+    });
     expect(cards).toEqual([]);
   });
 });
@@ -211,10 +407,34 @@ describe('folic acid guard (order hooks)', () => {
     { name: 'B12 indeterminate, not exposed', resources: [b12Pmol(200, daysAgo(30))], fires: true },
     { name: 'B12 normal', resources: [longTermMetformin(), b12(500, daysAgo(30))], fires: false },
     { name: 'untested but not exposed', resources: [], fires: false },
-    { name: 'B12 replacement active', resources: [longTermMetformin(), medicationRequest(CYANOCOBALAMIN_INJ, { authoredOn: daysAgo(40) })], fires: false },
-    { name: 'B12 replacement ordered with it', resources: [longTermMetformin()], drafts: [folicOrder, medicationRequest(CYANOCOBALAMIN_INJ, { status: 'draft', id: 'b12-inj' })], fires: false },
-    { name: 'a folic acid + B12 combination product', resources: [longTermMetformin()], drafts: [medicationRequest({ text: 'Folic acid 2.5 MG / cyanocobalamin 1 MG / pyridoxine 25 MG tablet' }, { status: 'draft', id: 'combo' })], fires: false },
-    { name: 'folic acid ordered by name only', resources: [longTermMetformin()], drafts: [medicationRequest({ text: 'Folic acid 5mg tablets' }, { status: 'draft', id: 'f-text' })], fires: true },
+    {
+      name: 'B12 replacement active',
+      resources: [longTermMetformin(), medicationRequest(CYANOCOBALAMIN_INJ, { authoredOn: daysAgo(40) })],
+      fires: false,
+    },
+    {
+      name: 'B12 replacement ordered with it',
+      resources: [longTermMetformin()],
+      drafts: [folicOrder, medicationRequest(CYANOCOBALAMIN_INJ, { status: 'draft', id: 'b12-inj' })],
+      fires: false,
+    },
+    {
+      name: 'a folic acid + B12 combination product',
+      resources: [longTermMetformin()],
+      drafts: [
+        medicationRequest(
+          { text: 'Folic acid 2.5 MG / cyanocobalamin 1 MG / pyridoxine 25 MG tablet' },
+          { status: 'draft', id: 'combo' },
+        ),
+      ],
+      fires: false,
+    },
+    {
+      name: 'folic acid ordered by name only',
+      resources: [longTermMetformin()],
+      drafts: [medicationRequest({ text: 'Folic acid 5mg tablets' }, { status: 'draft', id: 'f-text' })],
+      fires: true,
+    },
   ];
 
   it.each(rows)('$name', async ({ resources, drafts, fires }) => {

@@ -24,26 +24,102 @@ const plannedFusion = (extra: Partial<Parameters<typeof serviceRequest>[1]> = {}
 describe('rule SP: vitamin D before spine surgery, patient-view', () => {
   const run = (resources: Resource[]) => runService(SERVICE, { resources });
 
-  const rows: { name: string; resources: Resource[]; situation: 'untested' | 'below' | 'deficient' | null }[] = [
+  const rows: {
+    name: string;
+    resources: Resource[];
+    situation: 'untested' | 'below' | 'deficient' | null;
+  }[] = [
     { name: 'planned fusion, no result at all', resources: [plannedFusion()], situation: 'untested' },
-    { name: 'planned fusion, normal result 91 days ago (outside 90)', resources: [plannedFusion(), vitaminD(40, daysAgo(91))], situation: 'untested' },
-    { name: 'planned fusion, normal result 89 days ago (inside 90)', resources: [plannedFusion(), vitaminD(40, daysAgo(89))], situation: null },
-    { name: 'planned fusion, exactly 30 ng/mL', resources: [plannedFusion(), vitaminD(30, daysAgo(10))], situation: null },
-    { name: 'planned fusion, 29.9 ng/mL', resources: [plannedFusion(), vitaminD(29.9, daysAgo(10))], situation: 'below' },
-    { name: 'planned fusion, 20 ng/mL', resources: [plannedFusion(), vitaminD(20, daysAgo(10))], situation: 'below' },
-    { name: 'planned fusion, 19.9 ng/mL', resources: [plannedFusion(), vitaminD(19.9, daysAgo(10))], situation: 'deficient' },
-    { name: 'planned fusion, 60 nmol/L (24 ng/mL)', resources: [plannedFusion(), vitaminDNmol(60, daysAgo(10))], situation: 'below' },
-    { name: 'planned fusion, 80 nmol/L (32 ng/mL)', resources: [plannedFusion(), vitaminDNmol(80, daysAgo(10))], situation: null },
-    { name: 'draft ServiceRequest counts as planned', resources: [plannedFusion({ status: 'draft' })], situation: 'untested' },
-    { name: 'on-hold ServiceRequest counts as planned', resources: [plannedFusion({ status: 'on-hold' })], situation: 'untested' },
-    { name: 'revoked ServiceRequest is not planned', resources: [plannedFusion({ status: 'revoked' })], situation: null },
-    { name: 'completed ServiceRequest is not planned', resources: [plannedFusion({ status: 'completed' })], situation: null },
-    { name: 'Procedure in preparation is planned', resources: [procedure(snomed('387731002', 'Laminectomy'), { status: 'preparation' })], situation: 'untested' },
-    { name: 'completed Procedure is not planned', resources: [procedure(LUMBAR_FUSION, { status: 'completed', performed: daysAgo(20) })], situation: null },
-    { name: 'CPT 22612 lumbar arthrodesis', resources: [serviceRequest(cpt('22612', 'Lumbar arthrodesis'), { status: 'active' })], situation: 'untested' },
-    { name: 'CPT 63047 in the decompression range', resources: [serviceRequest(cpt('63047'), { status: 'active' })], situation: 'untested' },
-    { name: 'CPT 27447 knee arthroplasty is not spine', resources: [serviceRequest(cpt('27447'), { status: 'active' })], situation: null },
-    { name: 'no surgery planned', resources: [chronicLowBackPain(), vitaminD(10, daysAgo(5))], situation: null },
+    {
+      name: 'planned fusion, normal result 91 days ago (outside 90)',
+      resources: [plannedFusion(), vitaminD(40, daysAgo(91))],
+      situation: 'untested',
+    },
+    {
+      name: 'planned fusion, normal result 89 days ago (inside 90)',
+      resources: [plannedFusion(), vitaminD(40, daysAgo(89))],
+      situation: null,
+    },
+    {
+      name: 'planned fusion, exactly 30 ng/mL',
+      resources: [plannedFusion(), vitaminD(30, daysAgo(10))],
+      situation: null,
+    },
+    {
+      name: 'planned fusion, 29.9 ng/mL',
+      resources: [plannedFusion(), vitaminD(29.9, daysAgo(10))],
+      situation: 'below',
+    },
+    {
+      name: 'planned fusion, 20 ng/mL',
+      resources: [plannedFusion(), vitaminD(20, daysAgo(10))],
+      situation: 'below',
+    },
+    {
+      name: 'planned fusion, 19.9 ng/mL',
+      resources: [plannedFusion(), vitaminD(19.9, daysAgo(10))],
+      situation: 'deficient',
+    },
+    {
+      name: 'planned fusion, 60 nmol/L (24 ng/mL)',
+      resources: [plannedFusion(), vitaminDNmol(60, daysAgo(10))],
+      situation: 'below',
+    },
+    {
+      name: 'planned fusion, 80 nmol/L (32 ng/mL)',
+      resources: [plannedFusion(), vitaminDNmol(80, daysAgo(10))],
+      situation: null,
+    },
+    {
+      name: 'draft ServiceRequest counts as planned',
+      resources: [plannedFusion({ status: 'draft' })],
+      situation: 'untested',
+    },
+    {
+      name: 'on-hold ServiceRequest counts as planned',
+      resources: [plannedFusion({ status: 'on-hold' })],
+      situation: 'untested',
+    },
+    {
+      name: 'revoked ServiceRequest is not planned',
+      resources: [plannedFusion({ status: 'revoked' })],
+      situation: null,
+    },
+    {
+      name: 'completed ServiceRequest is not planned',
+      resources: [plannedFusion({ status: 'completed' })],
+      situation: null,
+    },
+    {
+      name: 'Procedure in preparation is planned',
+      resources: [procedure(snomed('387731002', 'Laminectomy'), { status: 'preparation' })],
+      situation: 'untested',
+    },
+    {
+      name: 'completed Procedure is not planned',
+      resources: [procedure(LUMBAR_FUSION, { status: 'completed', performed: daysAgo(20) })],
+      situation: null,
+    },
+    {
+      name: 'CPT 22612 lumbar arthrodesis',
+      resources: [serviceRequest(cpt('22612', 'Lumbar arthrodesis'), { status: 'active' })],
+      situation: 'untested',
+    },
+    {
+      name: 'CPT 63047 in the decompression range',
+      resources: [serviceRequest(cpt('63047'), { status: 'active' })],
+      situation: 'untested',
+    },
+    {
+      name: 'CPT 27447 knee arthroplasty is not spine',
+      resources: [serviceRequest(cpt('27447'), { status: 'active' })],
+      situation: null,
+    },
+    {
+      name: 'no surgery planned',
+      resources: [chronicLowBackPain(), vitaminD(10, daysAgo(5))],
+      situation: null,
+    },
   ];
 
   it.each(rows)('$name', async ({ resources, situation }) => {
@@ -60,7 +136,9 @@ describe('rule SP: vitamin D before spine surgery, patient-view', () => {
       expect(card.summary).toMatch(/no vitamin D result in 90 days/);
       expect(suggestedCodes(card)).toEqual(['ServiceRequest 62292-8']);
     } else {
-      expect(card.summary).toMatch(situation === 'deficient' ? /deficient/ : /below the 30 ng\/mL pre-op target/);
+      expect(card.summary).toMatch(
+        situation === 'deficient' ? /deficient/ : /below the 30 ng\/mL pre-op target/,
+      );
       expect(suggestedCodes(card)).toContain('MedicationRequest 1367410');
       expect(suggestedCodes(card)).toContain('ServiceRequest 62292-8');
     }
@@ -72,9 +150,11 @@ describe('rule SP: vitamin D before spine surgery, patient-view', () => {
     expect(card?.detail).toContain('Planned: Lumbar spinal fusion on 2026-12-15');
   });
 
-  it('ties the lab order to the surgery\'s reason condition', async () => {
+  it("ties the lab order to the surgery's reason condition", async () => {
     const [card] = await run([plannedFusion({ reasonConditionId: 'stenosis-1' })]);
-    expect(suggestedResources(card!)[0]).toMatchObject({ reasonReference: [{ reference: 'Condition/stenosis-1' }] });
+    expect(suggestedResources(card!)[0]).toMatchObject({
+      reasonReference: [{ reference: 'Condition/stenosis-1' }],
+    });
   });
 
   it('does not suggest a 25(OH)D test already ordered', async () => {
@@ -88,24 +168,40 @@ describe('rule SP in order hooks', () => {
   const otherOrder = medicationRequest(METFORMIN, { status: 'draft', id: 'met-1' });
 
   it('order-select: a selected spine surgery order without a recent result gets a card naming it', async () => {
-    const cards = await runService(SERVICE, { hook: 'order-select', draftOrders: [fusionOrder, otherOrder], selections: ['ServiceRequest/new-fusion'] });
+    const cards = await runService(SERVICE, {
+      hook: 'order-select',
+      draftOrders: [fusionOrder, otherOrder],
+      selections: ['ServiceRequest/new-fusion'],
+    });
     expect(cards).toHaveLength(1);
     expect(cards[0]?.summary).toMatch(/^Lumbar spinal fusion planned/);
     expect(cards[0]?.detail).toContain('Ordered: Lumbar spinal fusion');
   });
 
   it('order-select: only the selections count', async () => {
-    const cards = await runService(SERVICE, { hook: 'order-select', draftOrders: [fusionOrder, otherOrder], selections: ['MedicationRequest/met-1'] });
+    const cards = await runService(SERVICE, {
+      hook: 'order-select',
+      draftOrders: [fusionOrder, otherOrder],
+      selections: ['MedicationRequest/met-1'],
+    });
     expect(cards).toEqual([]);
   });
 
   it('order-select: a recent adequate result keeps it quiet', async () => {
-    const cards = await runService(SERVICE, { hook: 'order-select', resources: [vitaminD(45, daysAgo(30))], draftOrders: [fusionOrder] });
+    const cards = await runService(SERVICE, {
+      hook: 'order-select',
+      resources: [vitaminD(45, daysAgo(30))],
+      draftOrders: [fusionOrder],
+    });
     expect(cards).toEqual([]);
   });
 
   it('order-sign: a spine surgery order among the drafts with a low result', async () => {
-    const cards = await runService(SERVICE, { hook: 'order-sign', resources: [vitaminD(17, daysAgo(30))], draftOrders: [otherOrder, fusionOrder] });
+    const cards = await runService(SERVICE, {
+      hook: 'order-sign',
+      resources: [vitaminD(17, daysAgo(30))],
+      draftOrders: [otherOrder, fusionOrder],
+    });
     expect(cards).toHaveLength(1);
     expect(cards[0]?.summary).toMatch(/deficient/);
   });
@@ -116,8 +212,12 @@ describe('rule SP in order hooks', () => {
     expect(cards).toEqual([]);
   });
 
-  it('order-sign: a planned surgery on record is not this hook\'s business', async () => {
-    const cards = await runService(SERVICE, { hook: 'order-sign', resources: [plannedFusion()], draftOrders: [otherOrder] });
+  it("order-sign: a planned surgery on record is not this hook's business", async () => {
+    const cards = await runService(SERVICE, {
+      hook: 'order-sign',
+      resources: [plannedFusion()],
+      draftOrders: [otherOrder],
+    });
     expect(cards).toEqual([]);
   });
 });

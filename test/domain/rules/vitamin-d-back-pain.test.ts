@@ -30,8 +30,18 @@ interface Row {
   expected: { indicator: 'info' | 'warning'; topic: 'VD'; summary: RegExp; codes: string[] } | null;
 }
 
-const UNTESTED = { indicator: 'info' as const, topic: 'VD' as const, summary: /no vitamin D test in 12 months/, codes: ['ServiceRequest 62292-8'] };
-const DEFICIENT = { indicator: 'warning' as const, topic: 'VD' as const, summary: /vitamin D deficiency/, codes: ['MedicationRequest 1367410', 'ServiceRequest 62292-8'] };
+const UNTESTED = {
+  indicator: 'info' as const,
+  topic: 'VD' as const,
+  summary: /no vitamin D test in 12 months/,
+  codes: ['ServiceRequest 62292-8'],
+};
+const DEFICIENT = {
+  indicator: 'warning' as const,
+  topic: 'VD' as const,
+  summary: /vitamin D deficiency/,
+  codes: ['MedicationRequest 1367410', 'ServiceRequest 62292-8'],
+};
 const INSUFFICIENT = {
   indicator: 'info' as const,
   topic: 'VD' as const,
@@ -42,32 +52,131 @@ const INSUFFICIENT = {
 // Every row of the policy's rule VD table, both unit systems and the window edges.
 const rows: Row[] = [
   { name: 'no 25(OH)D result at all', resources: [chronicLowBackPain()], expected: UNTESTED },
-  { name: 'last result just outside 12 months', resources: [chronicLowBackPain(), vitaminD(35, monthsAgo(12, 1))], expected: UNTESTED },
-  { name: 'normal result just inside 12 months', resources: [chronicLowBackPain(), vitaminD(35, monthsAgo(12, -1))], expected: null },
-  { name: 'deficient: 19.9 ng/mL', resources: [chronicLowBackPain(), vitaminD(19.9, daysAgo(10))], expected: DEFICIENT },
-  { name: 'insufficient at exactly 20 ng/mL', resources: [chronicLowBackPain(), vitaminD(20, daysAgo(10))], expected: INSUFFICIENT },
-  { name: 'insufficient: 29.9 ng/mL', resources: [chronicLowBackPain(), vitaminD(29.9, daysAgo(10))], expected: INSUFFICIENT },
-  { name: 'adequate at exactly 30 ng/mL', resources: [chronicLowBackPain(), vitaminD(30, daysAgo(10))], expected: null },
-  { name: 'deficient in nmol/L: 49 nmol/L (19.6 ng/mL)', resources: [chronicLowBackPain(), vitaminDNmol(49, daysAgo(10))], expected: DEFICIENT },
-  { name: 'insufficient in nmol/L: 50 nmol/L (20.03 ng/mL)', resources: [chronicLowBackPain(), vitaminDNmol(50, daysAgo(10))], expected: INSUFFICIENT },
-  { name: 'insufficient in nmol/L: 74 nmol/L (29.6 ng/mL)', resources: [chronicLowBackPain(), vitaminDNmol(74, daysAgo(10))], expected: INSUFFICIENT },
-  { name: 'adequate in nmol/L: 75 nmol/L (30.05 ng/mL)', resources: [chronicLowBackPain(), vitaminDNmol(75, daysAgo(10))], expected: null },
-  { name: 'case variant "ng/ml"', resources: [chronicLowBackPain(), observation('1989-3', 12, 'ng/ml', daysAgo(3))], expected: DEFICIENT },
-  { name: 'non-UCUM "mcg/L"', resources: [chronicLowBackPain(), observation('62292-8', 25, 'mcg/L', daysAgo(3))], expected: INSUFFICIENT },
-  { name: 'comparator "<5"', resources: [chronicLowBackPain(), vitaminD(5, daysAgo(3), { comparator: '<' })], expected: DEFICIENT },
-  { name: 'comparator "<25" is below target, not deficient', resources: [chronicLowBackPain(), vitaminD(25, daysAgo(3), { comparator: '<' })], expected: INSUFFICIENT },
-  { name: 'value as a string "<8 ng/mL"', resources: [chronicLowBackPain(), observation('62292-8', undefined, undefined, daysAgo(3), { valueString: '<8 ng/mL' })], expected: DEFICIENT },
-  { name: 'unknown unit: tested, never classified', resources: [chronicLowBackPain(), observation('62292-8', 5, 'mg/dL', daysAgo(3))], expected: null },
-  { name: 'the latest result decides (old low, new normal)', resources: [chronicLowBackPain(), vitaminD(12, daysAgo(200)), vitaminD(41, daysAgo(5))], expected: null },
-  { name: 'the latest result decides (old normal, new low)', resources: [chronicLowBackPain(), vitaminD(41, daysAgo(200)), vitaminD(12, daysAgo(5))], expected: DEFICIENT },
-  { name: 'entered-in-error result does not count', resources: [chronicLowBackPain(), vitaminD(40, daysAgo(5), { status: 'entered-in-error' })], expected: UNTESTED },
-  { name: 'preliminary result counts', resources: [chronicLowBackPain(), vitaminD(40, daysAgo(5), { status: 'preliminary' })], expected: null },
-  { name: 'result without a time is not recent', resources: [chronicLowBackPain(), vitaminD(40, '' as string)], expected: UNTESTED },
-  { name: 'result dated only by issued counts', resources: [chronicLowBackPain(), vitaminD(40, daysAgo(5), { issuedOnly: true })], expected: null },
-  { name: 'calcitriol (1,25-dihydroxy) is not a 25(OH)D test', resources: [chronicLowBackPain(), observation('1649-3', 40, 'pg/mL', daysAgo(5))], expected: UNTESTED },
+  {
+    name: 'last result just outside 12 months',
+    resources: [chronicLowBackPain(), vitaminD(35, monthsAgo(12, 1))],
+    expected: UNTESTED,
+  },
+  {
+    name: 'normal result just inside 12 months',
+    resources: [chronicLowBackPain(), vitaminD(35, monthsAgo(12, -1))],
+    expected: null,
+  },
+  {
+    name: 'deficient: 19.9 ng/mL',
+    resources: [chronicLowBackPain(), vitaminD(19.9, daysAgo(10))],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'insufficient at exactly 20 ng/mL',
+    resources: [chronicLowBackPain(), vitaminD(20, daysAgo(10))],
+    expected: INSUFFICIENT,
+  },
+  {
+    name: 'insufficient: 29.9 ng/mL',
+    resources: [chronicLowBackPain(), vitaminD(29.9, daysAgo(10))],
+    expected: INSUFFICIENT,
+  },
+  {
+    name: 'adequate at exactly 30 ng/mL',
+    resources: [chronicLowBackPain(), vitaminD(30, daysAgo(10))],
+    expected: null,
+  },
+  {
+    name: 'deficient in nmol/L: 49 nmol/L (19.6 ng/mL)',
+    resources: [chronicLowBackPain(), vitaminDNmol(49, daysAgo(10))],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'insufficient in nmol/L: 50 nmol/L (20.03 ng/mL)',
+    resources: [chronicLowBackPain(), vitaminDNmol(50, daysAgo(10))],
+    expected: INSUFFICIENT,
+  },
+  {
+    name: 'insufficient in nmol/L: 74 nmol/L (29.6 ng/mL)',
+    resources: [chronicLowBackPain(), vitaminDNmol(74, daysAgo(10))],
+    expected: INSUFFICIENT,
+  },
+  {
+    name: 'adequate in nmol/L: 75 nmol/L (30.05 ng/mL)',
+    resources: [chronicLowBackPain(), vitaminDNmol(75, daysAgo(10))],
+    expected: null,
+  },
+  {
+    name: 'case variant "ng/ml"',
+    resources: [chronicLowBackPain(), observation('1989-3', 12, 'ng/ml', daysAgo(3))],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'non-UCUM "mcg/L"',
+    resources: [chronicLowBackPain(), observation('62292-8', 25, 'mcg/L', daysAgo(3))],
+    expected: INSUFFICIENT,
+  },
+  {
+    name: 'comparator "<5"',
+    resources: [chronicLowBackPain(), vitaminD(5, daysAgo(3), { comparator: '<' })],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'comparator "<25" is below target, not deficient',
+    resources: [chronicLowBackPain(), vitaminD(25, daysAgo(3), { comparator: '<' })],
+    expected: INSUFFICIENT,
+  },
+  {
+    name: 'value as a string "<8 ng/mL"',
+    resources: [
+      chronicLowBackPain(),
+      observation('62292-8', undefined, undefined, daysAgo(3), { valueString: '<8 ng/mL' }),
+    ],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'unknown unit: tested, never classified',
+    resources: [chronicLowBackPain(), observation('62292-8', 5, 'mg/dL', daysAgo(3))],
+    expected: null,
+  },
+  {
+    name: 'the latest result decides (old low, new normal)',
+    resources: [chronicLowBackPain(), vitaminD(12, daysAgo(200)), vitaminD(41, daysAgo(5))],
+    expected: null,
+  },
+  {
+    name: 'the latest result decides (old normal, new low)',
+    resources: [chronicLowBackPain(), vitaminD(41, daysAgo(200)), vitaminD(12, daysAgo(5))],
+    expected: DEFICIENT,
+  },
+  {
+    name: 'entered-in-error result does not count',
+    resources: [chronicLowBackPain(), vitaminD(40, daysAgo(5), { status: 'entered-in-error' })],
+    expected: UNTESTED,
+  },
+  {
+    name: 'preliminary result counts',
+    resources: [chronicLowBackPain(), vitaminD(40, daysAgo(5), { status: 'preliminary' })],
+    expected: null,
+  },
+  {
+    name: 'result without a time is not recent',
+    resources: [chronicLowBackPain(), vitaminD(40, '')],
+    expected: UNTESTED,
+  },
+  {
+    name: 'result dated only by issued counts',
+    resources: [chronicLowBackPain(), vitaminD(40, daysAgo(5), { issuedOnly: true })],
+    expected: null,
+  },
+  {
+    name: 'calcitriol (1,25-dihydroxy) is not a 25(OH)D test',
+    resources: [chronicLowBackPain(), observation('1649-3', 40, 'pg/mL', daysAgo(5))],
+    expected: UNTESTED,
+  },
   {
     name: 'D2 and D3 fractions at the same time are added up (12 + 15 = 27)',
-    resources: [chronicLowBackPain(), observation('49054-0', 12, 'ng/mL', daysAgo(5)), observation('1989-3', 15, 'ng/mL', daysAgo(5))],
+    resources: [
+      chronicLowBackPain(),
+      observation('49054-0', 12, 'ng/mL', daysAgo(5)),
+      observation('1989-3', 15, 'ng/mL', daysAgo(5)),
+    ],
     expected: INSUFFICIENT,
   },
 ];
@@ -105,10 +214,14 @@ describe('rule VD: vitamin D in chronic back or neck pain', () => {
       intent: 'proposal',
       subject: { reference: 'Patient/pt-1' },
       reasonReference: [{ reference: 'Condition/clbp-1' }],
-      medicationCodeableConcept: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1367410' }] },
+      medicationCodeableConcept: {
+        coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '1367410' }],
+      },
       dosageInstruction: [
         {
-          timing: { repeat: { frequency: 1, period: 1, periodUnit: 'wk', boundsDuration: { value: 12, code: 'wk' } } },
+          timing: {
+            repeat: { frequency: 1, period: 1, periodUnit: 'wk', boundsDuration: { value: 12, code: 'wk' } },
+          },
           doseAndRate: [{ doseQuantity: { value: 50000, code: '[iU]' } }],
         },
       ],
@@ -122,7 +235,12 @@ describe('rule VD: vitamin D in chronic back or neck pain', () => {
     });
     expect(card?.selectionBehavior).toBe('any');
     expect(card?.overrideReasons?.map((reason) => reason.code)).toEqual(
-      expect.arrayContaining(['tested-elsewhere', 'patient-declined', 'not-clinically-indicated', 'already-treated']),
+      expect.arrayContaining([
+        'tested-elsewhere',
+        'patient-declined',
+        'not-clinically-indicated',
+        'already-treated',
+      ]),
     );
   });
 
@@ -177,29 +295,113 @@ describe('rule VD: vitamin D in chronic back or neck pain', () => {
 
   describe('which patients count as having chronic back or neck pain', () => {
     const conditionRows: { name: string; resource: Resource; fires: boolean }[] = [
-      { name: 'SNOMED chronic low back pain (chronic by code, no onset)', resource: condition(snomed('278860009')), fires: true },
-      { name: 'SNOMED chronic neck pain (US extension)', resource: condition(snomed('1121000119107')), fires: true },
-      { name: 'SNOMED low back pain since 13 weeks', resource: condition(snomed('279039007'), { onset: weeksAgo(13) }), fires: true },
-      { name: 'SNOMED low back pain since exactly 12 weeks', resource: condition(snomed('279039007'), { onset: weeksAgo(12) }), fires: true },
-      { name: 'SNOMED low back pain since 11 weeks', resource: condition(snomed('279039007'), { onset: weeksAgo(11) }), fires: false },
-      { name: 'low back pain with only a recordedDate 6 months ago', resource: condition(snomed('279039007'), { recorded: monthsAgo(6) }), fires: true },
+      {
+        name: 'SNOMED chronic low back pain (chronic by code, no onset)',
+        resource: condition(snomed('278860009')),
+        fires: true,
+      },
+      {
+        name: 'SNOMED chronic neck pain (US extension)',
+        resource: condition(snomed('1121000119107')),
+        fires: true,
+      },
+      {
+        name: 'SNOMED low back pain since 13 weeks',
+        resource: condition(snomed('279039007'), { onset: weeksAgo(13) }),
+        fires: true,
+      },
+      {
+        name: 'SNOMED low back pain since exactly 12 weeks',
+        resource: condition(snomed('279039007'), { onset: weeksAgo(12) }),
+        fires: true,
+      },
+      {
+        name: 'SNOMED low back pain since 11 weeks',
+        resource: condition(snomed('279039007'), { onset: weeksAgo(11) }),
+        fires: false,
+      },
+      {
+        name: 'low back pain with only a recordedDate 6 months ago',
+        resource: condition(snomed('279039007'), { recorded: monthsAgo(6) }),
+        fires: true,
+      },
       { name: 'low back pain with no date at all', resource: condition(snomed('279039007')), fires: false },
-      { name: 'acute low back pain, however old', resource: condition(snomed('278862001'), { onset: monthsAgo(6) }), fires: false },
-      { name: 'ICD-10-CM M54.50 since 6 months', resource: condition(icd10('M54.50'), { onset: monthsAgo(6) }), fires: true },
-      { name: 'legacy ICD-10-CM M54.5', resource: condition(icd10('M54.5'), { onset: monthsAgo(6) }), fires: true },
-      { name: 'ICD-10-CM FY2025 6-character M51.360', resource: condition(icd10('M51.360'), { onset: monthsAgo(6) }), fires: true },
+      {
+        name: 'acute low back pain, however old',
+        resource: condition(snomed('278862001'), { onset: monthsAgo(6) }),
+        fires: false,
+      },
+      {
+        name: 'ICD-10-CM M54.50 since 6 months',
+        resource: condition(icd10('M54.50'), { onset: monthsAgo(6) }),
+        fires: true,
+      },
+      {
+        name: 'legacy ICD-10-CM M54.5',
+        resource: condition(icd10('M54.5'), { onset: monthsAgo(6) }),
+        fires: true,
+      },
+      {
+        name: 'ICD-10-CM FY2025 6-character M51.360',
+        resource: condition(icd10('M51.360'), { onset: monthsAgo(6) }),
+        fires: true,
+      },
       { name: 'ICD-10-CM G89.29 other chronic pain', resource: condition(icd10('G89.29')), fires: true },
-      { name: 'ICD-10-CM M62.830 muscle spasm of back', resource: condition(icd10('M62.830'), { onset: monthsAgo(4) }), fires: true },
-      { name: 'ICD-10-CM M54.0x panniculitis is excluded', resource: condition(icd10('M54.06'), { onset: monthsAgo(6) }), fires: false },
-      { name: 'SNOMED spinal stenosis since a year', resource: condition(snomed('18347007'), { onset: monthsAgo(12) }), fires: true },
-      { name: 'SNOMED scoliosis since years', resource: condition(snomed('298382003'), { onset: monthsAgo(60) }), fires: true },
-      { name: 'text only: "Chronic back pain"', resource: condition(null, { text: 'Chronic back pain' }), fires: true },
-      { name: 'resolved chronic back pain', resource: chronicLowBackPain({ clinicalStatus: 'resolved' }), fires: false },
-      { name: 'refuted chronic back pain', resource: chronicLowBackPain({ verificationStatus: 'refuted' }), fires: false },
-      { name: 'entered-in-error chronic back pain', resource: chronicLowBackPain({ verificationStatus: 'entered-in-error' }), fires: false },
-      { name: 'chronic back pain with no clinicalStatus', resource: chronicLowBackPain({ clinicalStatus: null }), fires: true },
-      { name: 'recurrence of chronic back pain', resource: chronicLowBackPain({ clinicalStatus: 'recurrence' }), fires: true },
-      { name: 'unrelated condition (hypertension)', resource: condition(snomed('38341003'), { onset: monthsAgo(24) }), fires: false },
+      {
+        name: 'ICD-10-CM M62.830 muscle spasm of back',
+        resource: condition(icd10('M62.830'), { onset: monthsAgo(4) }),
+        fires: true,
+      },
+      {
+        name: 'ICD-10-CM M54.0x panniculitis is excluded',
+        resource: condition(icd10('M54.06'), { onset: monthsAgo(6) }),
+        fires: false,
+      },
+      {
+        name: 'SNOMED spinal stenosis since a year',
+        resource: condition(snomed('18347007'), { onset: monthsAgo(12) }),
+        fires: true,
+      },
+      {
+        name: 'SNOMED scoliosis since years',
+        resource: condition(snomed('298382003'), { onset: monthsAgo(60) }),
+        fires: true,
+      },
+      {
+        name: 'text only: "Chronic back pain"',
+        resource: condition(null, { text: 'Chronic back pain' }),
+        fires: true,
+      },
+      {
+        name: 'resolved chronic back pain',
+        resource: chronicLowBackPain({ clinicalStatus: 'resolved' }),
+        fires: false,
+      },
+      {
+        name: 'refuted chronic back pain',
+        resource: chronicLowBackPain({ verificationStatus: 'refuted' }),
+        fires: false,
+      },
+      {
+        name: 'entered-in-error chronic back pain',
+        resource: chronicLowBackPain({ verificationStatus: 'entered-in-error' }),
+        fires: false,
+      },
+      {
+        name: 'chronic back pain with no clinicalStatus',
+        resource: chronicLowBackPain({ clinicalStatus: null }),
+        fires: true,
+      },
+      {
+        name: 'recurrence of chronic back pain',
+        resource: chronicLowBackPain({ clinicalStatus: 'recurrence' }),
+        fires: true,
+      },
+      {
+        name: 'unrelated condition (hypertension)',
+        resource: condition(snomed('38341003'), { onset: monthsAgo(24) }),
+        fires: false,
+      },
     ];
     it.each(conditionRows)('$name', async ({ resource, fires }) => {
       const cards = await run([resource]);
@@ -208,7 +410,10 @@ describe('rule VD: vitamin D in chronic back or neck pain', () => {
   });
 
   it('stays quiet for a deceased patient', async () => {
-    const cards = await run([{ resourceType: 'Patient', id: 'pt-1', deceasedBoolean: true }, chronicLowBackPain()]);
+    const cards = await run([
+      { resourceType: 'Patient', id: 'pt-1', deceasedBoolean: true },
+      chronicLowBackPain(),
+    ]);
     expect(cards).toEqual([]);
   });
 });
