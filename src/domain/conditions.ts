@@ -84,7 +84,7 @@ export function chronicBackPainConditions(
   });
 }
 
-export type Symptom = 'back pain' | 'cramps or spasm' | 'neuropathy' | 'anaemia';
+export type Symptom = 'chronic pain' | 'cramps or spasm' | 'neuropathy' | 'anaemia';
 
 /** Symptoms that raise the urgency of B12 testing, as found on the record. */
 export function b12Symptoms(
@@ -98,7 +98,7 @@ export function b12Symptoms(
     (condition) => !isInGroup(condition, 'crampOrSpasm'),
   );
   if (backPain) {
-    found.set('back pain', backPain);
+    found.set('chronic pain', backPain);
   }
   const counted = conditions.filter(isCountedCondition);
   const groups: [ConditionGroup, Symptom][] = [
@@ -115,6 +115,7 @@ export function b12Symptoms(
   return { symptoms: [...found.keys()], conditions: [...found.values()] };
 }
 
+/** The condition's name for a card, without SNOMED's semantic tag ("Chronic pain (finding)"). */
 export function conditionName(condition: Condition): string {
-  return conceptLabel(condition.code) ?? 'Condition';
+  return (conceptLabel(condition.code) ?? 'Condition').replace(/\s*\((finding|disorder|situation)\)$/i, '');
 }

@@ -266,9 +266,16 @@ export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
   folicAcid: /folic acid|\bfolate\b|methylfolate|folvite/i,
 };
 
-/** The drug classes that lower B12 absorption, with the words cards use for them. */
+/** The drug classes that lower B12 absorption, with the words card details use for them. */
 export const B12_LOWERING_DRUGS: Readonly<Record<'metformin' | 'ppi' | 'h2Blocker', string>> = {
   metformin: 'metformin',
-  ppi: 'a proton-pump inhibitor',
-  h2Blocker: 'an H2 blocker',
+  ppi: 'proton-pump inhibitor',
+  h2Blocker: 'H2 blocker',
+};
+
+/** The same, short enough for a card summary. */
+export const B12_LOWERING_DRUGS_SHORT: Readonly<Record<keyof typeof B12_LOWERING_DRUGS, string>> = {
+  metformin: 'metformin',
+  ppi: 'PPI',
+  h2Blocker: 'H2 blocker',
 };

@@ -107,14 +107,15 @@ describe('Anang 2021 (seed 002)', () => {
 
   it('the vitamin D card shows the value in both units', async () => {
     const [card] = await runService('vitamin-d-back-pain', { resources: anang() });
-    expect(card?.summary).toContain('19 nmol/L (7.6 ng/mL)');
+    expect(card?.summary).toContain('19 nmol/L');
+    expect(card?.detail).toContain('19 nmol/L (7.6 ng/mL)');
   });
 
   it('were she on metformin for years: B12 indeterminate (info, MMA) and the cramps note as well', async () => {
     const resources = [...anang(), medicationRequest(METFORMIN, { authoredOn: monthsAgo(60) })];
     expect(await allCards(resources)).toEqual(['VD warning', 'B12 info']);
     const [b12Card] = await runService('b12-drug-risk', { resources });
-    expect(b12Card?.summary).toContain('212 pmol/L (287.3 pg/mL)');
+    expect(b12Card?.detail).toContain('212 pmol/L (287.3 pg/mL)');
     expect(b12Card?.detail).toMatch(/supplementation may be considered/);
   });
 });

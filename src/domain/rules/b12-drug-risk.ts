@@ -12,20 +12,20 @@ import {
   medicationName,
 } from '../medications.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
-import { B12_LOWERING_DRUGS, type DrugClass } from '../value-sets.js';
+import { B12_LOWERING_DRUGS, B12_LOWERING_DRUGS_SHORT, type DrugClass } from '../value-sets.js';
 import {
   capitalise,
   classifyB12,
   conditionFact,
-  displayValue,
   listWords,
+  reportedValue,
   resultFact,
   shortLabel,
 } from './shared.js';
 
 type LoweringDrug = keyof typeof B12_LOWERING_DRUGS;
 const LOWERING_DRUGS = Object.keys(B12_LOWERING_DRUGS) as LoweringDrug[];
-const NEUROLOGICAL: ReadonlySet<Symptom> = new Set(['back pain', 'cramps or spasm', 'neuropathy']);
+const NEUROLOGICAL: ReadonlySet<Symptom> = new Set(['chronic pain', 'cramps or spasm', 'neuropathy']);
 
 interface B12Context {
   readonly uses: Map<DrugClass, DrugUse>;
@@ -57,6 +57,11 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
     latest: b12Results(record.observations)[0],
     windowStart: addMonths(now, -settings.untestedWindowMonths),
   };
+}
+
+/** At most two symptoms by name in a summary; the detail lists them all. */
+function summarySymptoms(symptoms: readonly Symptom[]): string {
+  return symptoms.length > 2 ? `${symptoms[0] ?? ''}, ${symptoms[1] ?? ''} and more` : listWords(symptoms);
 }
 
 function exposureFact(use: DrugUse): string {
@@ -92,7 +97,7 @@ export function evaluateB12Exposure(
   if (context.exposures.length === 0 || context.uses.has('b12Replacement')) {
     return undefined;
   }
-  const drugs = listWords(context.exposures.map((use) => B12_LOWERING_DRUGS[use.drug as LoweringDrug]));
+  const drugs = listWords(context.exposures.map((use) => B12_LOWERING_DRUGS_SHORT[use.drug as LoweringDrug]));
   const exposureFacts = context.exposures.map(exposureFact);
   const durationNotes = context.exposures
     .filter((use) => use.start === undefined)
@@ -107,7 +112,7 @@ export function evaluateB12Exposure(
       indicator: symptomatic ? 'warning' : 'info',
       vars: {
         drugs,
-        symptom: listWords(context.symptoms),
+        symptom: summarySymptoms(context.symptoms),
         windowMonths: String(config.b12.untestedWindowMonths),
       },
       facts: [
@@ -127,7 +132,7 @@ export function evaluateB12Exposure(
   const status = classify(latest, config);
   const common = {
     ruleId: 'B12' as const,
-    vars: { drugs, value: displayValue(latest), date: formatDate(latest.time) },
+    vars: { drugs, value: reportedValue(latest), date: formatDate(latest.time) },
     facts: [...exposureFacts, ...context.symptomFacts, resultFact(latest)],
     threshold: thresholdText(config),
   };

@@ -5,7 +5,7 @@ import type { Finding } from '../findings.js';
 import { vitaminDResults } from '../lab-results.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { plannedSpineSurgeries, type SpineSurgery, spineSurgeryOrders } from '../spine-surgery.js';
-import { classifyVitaminD, displayValue, resultFact, shortLabel } from './shared.js';
+import { classifyVitaminD, reportedValue, resultFact, shortLabel } from './shared.js';
 
 function surgeryInFocus(record: PatientRecord, input: HookInput): SpineSurgery | undefined {
   switch (input.hook) {
@@ -72,7 +72,12 @@ export function evaluateSpinePreop(
     ruleId: 'SP',
     situation: deficient ? 'sp-deficient' : 'sp-below-target',
     indicator: 'warning',
-    vars: { procedure, value: displayValue(latest), date: formatDate(latest.time) },
+    vars: {
+      procedure,
+      value: reportedValue(latest),
+      date: formatDate(latest.time),
+      target: String(settings.targetNgMl),
+    },
     facts: [surgeryFact, resultFact(latest)],
     threshold: `Pre-operative target: at or above ${settings.targetNgMl} ng/mL; deficiency below ${settings.deficientBelowNgMl} ng/mL.`,
     notes: [],

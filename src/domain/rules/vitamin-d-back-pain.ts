@@ -1,12 +1,19 @@
 import type { ClinicalConfig } from '../clinical-config.js';
-import { chronicBackPainConditions } from '../conditions.js';
+import { chronicBackPainConditions, conditionName } from '../conditions.js';
 import { addMonths, addWeeks, formatDate, wholeWeeksBetween } from '../fhir-time.js';
 import type { Finding } from '../findings.js';
 import { vitaminDResults } from '../lab-results.js';
 import { currentDrugUse } from '../medications.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { recentSpineSurgery } from '../spine-surgery.js';
-import { classifyVitaminD, conditionFact, displayValue, resultFact } from './shared.js';
+import {
+  capitalise,
+  classifyVitaminD,
+  conditionFact,
+  reportedValue,
+  resultFact,
+  shortLabel,
+} from './shared.js';
 
 /**
  * Rule VD: chronic back or neck pain or spasm with no 25(OH)D in the window, or a low one (patient-view).
@@ -27,6 +34,7 @@ export function evaluateVitaminDBackPain(
   const windowStart = addMonths(now, -settings.untestedWindowMonths);
   const latest = vitaminDResults(record.observations)[0];
   const painFacts = pain.slice(0, 3).map(conditionFact);
+  const conditionLabel = capitalise(shortLabel(conditionName(painCondition)));
   const thresholds = `Deficiency below ${settings.deficientBelowNgMl} ng/mL; target ${settings.targetNgMl} ng/mL (25(OH)D, nmol/L × 0.4006 = ng/mL).`;
 
   if (!latest || latest.time < windowStart) {
@@ -35,7 +43,7 @@ export function evaluateVitaminDBackPain(
       ruleId: 'VD',
       situation: surgery ? 'vd-untested-after-surgery' : 'vd-untested',
       indicator: surgery ? 'warning' : 'info',
-      vars: { windowMonths: String(settings.untestedWindowMonths) },
+      vars: { condition: conditionLabel, windowMonths: String(settings.untestedWindowMonths) },
       facts: [
         ...painFacts,
         latest
@@ -92,7 +100,12 @@ export function evaluateVitaminDBackPain(
     ruleId: 'VD',
     situation: deficient ? 'vd-deficient' : 'vd-insufficient',
     indicator: deficient ? 'warning' : 'info',
-    vars: { value: displayValue(latest), date: formatDate(latest.time) },
+    vars: {
+      condition: conditionLabel,
+      value: reportedValue(latest),
+      date: formatDate(latest.time),
+      target: String(settings.targetNgMl),
+    },
     facts: [...painFacts, resultFact(latest)],
     threshold: thresholds,
     notes: [],

@@ -257,7 +257,7 @@ describe('rule B12: long-term metformin, PPI or H2 blocker (patient-view)', () =
   });
 
   const symptomRows: { name: string; symptom: Resource; label: string }[] = [
-    { name: 'chronic back pain', symptom: chronicLowBackPain(), label: 'back pain' },
+    { name: 'chronic back pain', symptom: chronicLowBackPain(), label: 'chronic pain' },
     { name: 'leg cramps', symptom: legCramps(), label: 'cramps or spasm' },
     { name: 'peripheral neuropathy', symptom: neuropathy(), label: 'neuropathy' },
     {
@@ -293,7 +293,7 @@ describe('rule B12: long-term metformin, PPI or H2 blocker (patient-view)', () =
       longTermMetformin(),
       medicationRequest(OMEPRAZOLE, { authoredOn: monthsAgo(40) }),
     ]);
-    expect(card?.summary).toContain('metformin and a proton-pump inhibitor');
+    expect(card?.summary).toContain('Long-term metformin and PPI use');
   });
 
   it('deficiency with neurological symptoms recommends IM hydroxocobalamin and warns against folic acid first', async () => {

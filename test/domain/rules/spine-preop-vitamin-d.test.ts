@@ -137,7 +137,7 @@ describe('rule SP: vitamin D before spine surgery, patient-view', () => {
       expect(suggestedCodes(card)).toEqual(['ServiceRequest 62292-8']);
     } else {
       expect(card.summary).toMatch(
-        situation === 'deficient' ? /deficient/ : /below the 30 ng\/mL pre-op target/,
+        situation === 'deficient' ? /deficient/ : /below 30 ng\/mL before Lumbar spinal fusion/,
       );
       expect(suggestedCodes(card)).toContain('MedicationRequest 1367410');
       expect(suggestedCodes(card)).toContain('ServiceRequest 62292-8');

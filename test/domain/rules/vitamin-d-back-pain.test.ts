@@ -198,7 +198,7 @@ describe('rule VD: vitamin D in chronic back or neck pain', () => {
 
   it('shows the value, unit, date and threshold in the detail, with evidence links', async () => {
     const [card] = await run([chronicLowBackPain(), vitaminDNmol(37, '2026-10-01')]);
-    expect(card?.summary).toContain('37 nmol/L (14.8 ng/mL) on 2026-10-01');
+    expect(card?.summary).toContain('(37 nmol/L, 2026-10-01)');
     expect(card?.detail).toContain('25-hydroxyvitamin D: 37 nmol/L (14.8 ng/mL) on 2026-10-01');
     expect(card?.detail).toContain('Deficiency below 20 ng/mL');
     expect(card?.detail).toContain('https://doi.org/10.7812/TPP/18.241');
