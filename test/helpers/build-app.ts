@@ -2,7 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { expect } from 'vitest';
-import { buildApp } from '../../src/app.js';
+import { type AppDeps, buildApp } from '../../src/app.js';
 import { callService } from '../../src/cds/call-service.js';
 import { type Catalog, loadCatalog } from '../../src/catalog/load-catalog.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -21,15 +21,31 @@ export function defaultCatalog(): Promise<Catalog> {
   return catalogPromise;
 }
 
+/**
+ * The app as tests use it. Every successful service response it sends goes through the spec card validator,
+ * so no test can produce an invalid card unnoticed.
+ */
 export async function buildTestApp(
-  options: { env?: Record<string, string>; now?: Date; catalog?: Catalog } = {},
+  options: { env?: Record<string, string>; now?: Date; catalog?: Catalog; deps?: Partial<AppDeps> } = {},
 ): Promise<FastifyInstance> {
   const config = testConfig(options.env);
-  return buildApp({
+  const app = await buildApp({
     config,
     catalog: options.catalog ?? (await defaultCatalog()),
     now: () => options.now ?? NOW,
+    ...options.deps,
   });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const isServiceCall = request.method === 'POST' && /^\/cds-services\/[^/]+$/.test(request.url);
+    if (reply.statusCode === 200 && isServiceCall && typeof payload === 'string') {
+      const problems = responseProblems(JSON.parse(payload));
+      if (problems.length > 0) {
+        throw new Error(`invalid CDS response: ${problems.join('; ')}`);
+      }
+    }
+    return payload;
+  });
+  return app;
 }
 
 /** The prefetch key each resource type lands in, as an EHR would fill the service's templates. */
