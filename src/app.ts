@@ -1,5 +1,6 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import {
   jsonSchemaTransform,
@@ -9,10 +10,11 @@ import {
 } from '@fastify/type-provider-zod';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { createJwtVerifier } from './auth/jwt-verifier.js';
 import type { Catalog } from './catalog/load-catalog.js';
 import type { Config } from './config.js';
 import { cdsRoutes } from './http/cds-routes.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { installErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { type HealthState, healthRoutes } from './http/health-routes.js';
 
 export interface AppDeps {
@@ -20,7 +22,7 @@ export interface AppDeps {
   readonly catalog: Catalog;
   /** The time rules measure windows from; injected in tests. */
   readonly now?: () => Date;
-  /** The fetch used for FHIR reads; injected in tests. */
+  /** The fetch used for FHIR reads and JWKS downloads; injected in tests. */
   readonly fetch?: typeof fetch;
   readonly logger?: FastifyServerOptions['logger'];
   readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
@@ -48,7 +50,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     { parseAs: 'string' },
     app.getDefaultJsonParser('error', 'error'),
   );
-  installErrorHandling(app);
+  installErrorHandler(app);
+  app.decorateRequest('cdsClient', null);
 
   await app.register(helmet, {
     contentSecurityPolicy: false,
@@ -61,6 +64,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     allowedHeaders: ['Content-Type', 'Authorization'],
     maxAge: 600,
   });
+  // After authentication (onRequest), so a verified client is limited as itself rather than by address.
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    max: config.rateLimit.max,
+    timeWindow: config.rateLimit.windowMs,
+    keyGenerator: (request) =>
+      request.cdsClient
+        ? `client ${request.cdsClient.iss} ${request.cdsClient.tenant ?? ''}`
+        : `ip ${request.ip}`,
+  });
+  app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFoundHandler);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -76,11 +91,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { state: deps.healthState ?? { closing: false } });
+  const verifier = config.auth
+    ? createJwtVerifier({ ...config.auth, fetch: deps.fetch, ...(deps.now ? { now: deps.now } : {}) })
+    : null;
   await app.register(cdsRoutes, {
     catalog: deps.catalog,
     config,
     now: deps.now ?? (() => new Date()),
     fetch: deps.fetch,
+    verifier,
   });
   return app;
 }

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import {
+  AlgorithmsSchema,
+  type IssuerConfig,
+  IssuersSchema,
+  isLoopbackHost,
+  resolveJwksFiles,
+} from './auth/auth-config.js';
 import { type ClinicalConfig, ClinicalConfigSchema } from './domain/clinical-config.js';
 
 const DEFAULT_CDS_HOOKS_DIR = fileURLToPath(new URL('../cds-hooks/', import.meta.url));
@@ -34,6 +41,16 @@ const EnvSchema = z.object({
   CLINICAL_CONFIG_FILE: z.string().min(1).optional(),
   CARDS_OVERRIDE_FILE: z.string().min(1).optional(),
   ORDERS_OVERRIDE_FILE: z.string().min(1).optional(),
+  AUTH_ISSUERS: z.string().min(1).optional(),
+  AUTH_ISSUERS_FILE: z.string().min(1).optional(),
+  AUTH_PROTECT_DISCOVERY: booleanString.default(true),
+  AUTH_ALGORITHMS: csv.pipe(AlgorithmsSchema).default(['ES384', 'RS384']),
+  AUTH_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
+  AUTH_MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().positive().max(86_400).default(3600),
+  AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  FHIR_SERVER_ALLOWLIST: csv.default(['loopback']),
+  RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10_000),
+  RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
 });
 
 export interface Config {
@@ -50,6 +67,8 @@ export interface Config {
     readonly deadlineMs: number;
     readonly fetchWithoutToken: boolean;
     readonly maxPages: number;
+    /** FHIR base URLs calls may name when unauthenticated; "loopback" means any loopback URL. */
+    readonly serverAllowlist: readonly string[];
   };
   readonly catalog: {
     readonly dir: string;
@@ -57,6 +76,17 @@ export interface Config {
     readonly ordersOverrideFile: string | undefined;
   };
   readonly clinical: ClinicalConfig;
+  /** Null: no trusted issuer, so calls are not authenticated (allowed only on a loopback address). */
+  readonly auth: {
+    readonly issuers: readonly IssuerConfig[];
+    readonly protectDiscovery: boolean;
+    readonly algorithms: readonly string[];
+    readonly clockSkewSeconds: number;
+    readonly maxTokenAgeSeconds: number;
+    /** Shortest time between two downloads of one JWKS when a token names an unknown kid. */
+    readonly jwksCooldownMs: number;
+  } | null;
+  readonly rateLimit: { readonly max: number; readonly windowMs: number };
 }
 
 export class ConfigError extends Error {
@@ -90,6 +120,36 @@ function readClinicalConfig(file: string | undefined, problems: string[]): Clini
   return parsed.data;
 }
 
+function readIssuers(
+  inline: string | undefined,
+  file: string | undefined,
+  problems: string[],
+): IssuerConfig[] | undefined {
+  if (!inline && !file) {
+    return undefined;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(inline ?? readFileSync(file ?? '', 'utf8'));
+  } catch (error) {
+    problems.push(
+      `${inline ? 'AUTH_ISSUERS' : 'AUTH_ISSUERS_FILE'}: cannot read as JSON (${(error as Error).message})`,
+    );
+    return undefined;
+  }
+  const parsed = IssuersSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...formatIssues('AUTH_ISSUERS ', parsed.error));
+    return undefined;
+  }
+  try {
+    return resolveJwksFiles(parsed.data);
+  } catch (error) {
+    problems.push(`AUTH_ISSUERS: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
 /** Parses the environment once. Throws a ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
@@ -101,6 +161,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     parsed.data?.CLINICAL_CONFIG_FILE ?? env['CLINICAL_CONFIG_FILE'],
     problems,
   );
+  const issuersGiven = Boolean(env['AUTH_ISSUERS'] ?? env['AUTH_ISSUERS_FILE']);
+  const issuers = readIssuers(parsed.data?.AUTH_ISSUERS, parsed.data?.AUTH_ISSUERS_FILE, problems);
+  if (parsed.success && !issuersGiven && !isLoopbackHost(parsed.data.HOST)) {
+    // Secure by default: without a trusted issuer anyone could call the service, so only on loopback.
+    problems.push(
+      `HOST=${parsed.data.HOST} is not a loopback address and no trusted issuer is configured (AUTH_ISSUERS or AUTH_ISSUERS_FILE): refusing to run unauthenticated`,
+    );
+  }
   if (!parsed.success || !clinical || problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -122,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deadlineMs: values.FHIR_DEADLINE_MS,
       fetchWithoutToken: values.FHIR_FETCH_WITHOUT_TOKEN,
       maxPages: values.FHIR_MAX_PAGES,
+      serverAllowlist: values.FHIR_SERVER_ALLOWLIST,
     },
     catalog: {
       dir: values.CDS_HOOKS_DIR,
@@ -129,5 +198,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ordersOverrideFile: values.ORDERS_OVERRIDE_FILE,
     },
     clinical,
+    auth: issuers
+      ? {
+          issuers,
+          protectDiscovery: values.AUTH_PROTECT_DISCOVERY,
+          algorithms: values.AUTH_ALGORITHMS,
+          clockSkewSeconds: values.AUTH_CLOCK_SKEW_SECONDS,
+          maxTokenAgeSeconds: values.AUTH_MAX_TOKEN_AGE_SECONDS,
+          jwksCooldownMs: values.AUTH_JWKS_COOLDOWN_MS,
+        }
+      : null,
+    rateLimit: { max: values.RATE_LIMIT_MAX, windowMs: values.RATE_LIMIT_WINDOW_MS },
   };
 }

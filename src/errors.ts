@@ -36,3 +36,16 @@ export class PrefetchUnavailableError extends CdsHttpError {
     super(412, 'CDS_PREFETCH_UNAVAILABLE', message);
   }
 }
+
+/**
+ * Thrown when a CDS client is not authenticated (401). The client is told nothing more; the reason is for
+ * the log only.
+ */
+export class UnauthorizedError extends CdsHttpError {
+  override readonly name = 'UnauthorizedError';
+  readonly reason: string;
+  constructor(reason: string) {
+    super(401, 'CDS_UNAUTHORIZED', 'Unauthorized');
+    this.reason = reason;
+  }
+}

@@ -32,6 +32,11 @@ async function main(): Promise<void> {
     await app.close();
   });
 
+  if (!config.auth) {
+    app.log.warn(
+      'AUTHENTICATION IS OFF: no trusted issuer is configured (AUTH_ISSUERS), so any caller on this machine can call the service. This is allowed only on a loopback address.',
+    );
+  }
   await app.listen({ port: config.server.port, host: config.server.host });
   app.log.info(
     { services: [...catalog.services.keys()], publicBaseUrl: config.server.publicBaseUrl },

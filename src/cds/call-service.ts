@@ -8,7 +8,9 @@ import type { CdsCardOut } from '../domain/findings.js';
 import type { HookInput, HookName } from '../domain/patient-record.js';
 import { renderCard } from '../domain/render-card.js';
 import { BadRequestError } from '../errors.js';
+import type { VerifiedClient } from '../auth/jwt-verifier.js';
 import { createFhirReader } from '../fhir/fhir-reader.js';
+import { fhirServerRefusal } from '../fhir/fhir-server-policy.js';
 import { resolvePrefetch, toPatientRecord } from '../fhir/prefetch.js';
 import { resourceProblem } from '../fhir/resource-shapes.js';
 import { formatIssues } from '../http/format-issues.js';
@@ -75,6 +77,7 @@ export async function callService(
   request: CdsRequestBody,
   deps: CallServiceDeps,
   log: FastifyBaseLogger,
+  client: VerifiedClient | null = null,
 ): Promise<{ cards: CdsCardOut[] }> {
   const { hook } = request;
   if (!isServedHook(service, hook)) {
@@ -94,8 +97,15 @@ export async function callService(
 
   const { fhir } = deps.config;
   const accessToken = request.fhirAuthorization?.access_token;
+  // The token may only go to a fhirServer on this client's allowlist (SSRF and token leaks).
+  const refusal = request.fhirServer
+    ? fhirServerRefusal(request.fhirServer, client?.fhirServers ?? fhir.serverAllowlist)
+    : 'the request gives no fhirServer';
+  if (request.fhirServer && refusal) {
+    log.warn({ reason: refusal }, 'fhirServer not called');
+  }
   const reader =
-    request.fhirServer && (accessToken || fhir.fetchWithoutToken)
+    request.fhirServer && !refusal && (accessToken || fhir.fetchWithoutToken)
       ? createFhirReader({
           fhirServer: request.fhirServer,
           accessToken,
@@ -108,6 +118,7 @@ export async function callService(
     prefetch: request.prefetch,
     context: request.context,
     reader,
+    noReaderReason: refusal ?? 'the request gives no fhirAuthorization token',
     deadlineMs: fhir.deadlineMs,
     maxPages: fhir.maxPages,
   });

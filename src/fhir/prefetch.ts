@@ -20,6 +20,8 @@ export interface PrefetchInput {
   readonly context: Readonly<Record<string, unknown>>;
   /** Undefined when the request gave no FHIR server we may read. */
   readonly reader: FhirReader | undefined;
+  /** Why there is no reader, for the 412 message. */
+  readonly noReaderReason?: string | undefined;
   readonly deadlineMs: number;
   readonly maxPages: number;
 }
@@ -226,7 +228,7 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
   const { reader } = input;
   if (needsServer.length > 0 && !reader) {
     throw new PrefetchUnavailableError(
-      `Prefetch is missing or unfulfilled for ${needsServer.map((plan) => `"${plan.key}"`).join(', ')} and the request gives no FHIR server access (fhirServer and fhirAuthorization) to read it`,
+      `Prefetch is missing or unfulfilled for ${needsServer.map((plan) => `"${plan.key}"`).join(', ')} and there is no FHIR server to read it from: ${input.noReaderReason ?? 'the request gives no fhirServer'}`,
     );
   }
 

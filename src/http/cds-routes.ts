@@ -1,5 +1,7 @@
 import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
+import type { JwtVerifier } from '../auth/jwt-verifier.js';
 import { type CallServiceDeps, callService } from '../cds/call-service.js';
+import { createAuthHook } from './auth-hook.js';
 import { ServiceNotFoundError } from '../errors.js';
 import {
   CdsRequestSchema,
@@ -16,8 +18,19 @@ import {
  * See {@link https://cds-hooks.hl7.org/2.0/#discovery | Discovery} and
  * {@link https://cds-hooks.hl7.org/2.0/#calling-a-cds-service | Calling a CDS Service}.
  */
-export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps> = async (app, deps) => {
+export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtVerifier | null }> = async (
+  app,
+  deps,
+) => {
   const { services } = deps.catalog;
+  // Every CDS endpoint (discovery configurable) needs the client's JWT; health routes live outside this scope.
+  app.addHook(
+    'onRequest',
+    createAuthHook(deps.verifier, {
+      publicBaseUrl: deps.config.server.publicBaseUrl,
+      protectDiscovery: deps.config.auth?.protectDiscovery ?? true,
+    }),
+  );
   // One id may serve several hooks: discovery lists it once per hook (spec-digest §2).
   const discovery = {
     services: [...services.values()].flatMap((service) =>
@@ -79,7 +92,7 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps> = async (app, dep
         hook: request.body.hook,
         hookInstance: request.body.hookInstance,
       });
-      return callService(service, request.body, deps, log);
+      return callService(service, request.body, deps, log, request.cdsClient);
     },
   );
 

@@ -3,7 +3,7 @@ import {
   isResponseSerializationError,
 } from '@fastify/type-provider-zod';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CdsHttpError } from '../errors.js';
+import { CdsHttpError, UnauthorizedError } from '../errors.js';
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'Bad Request',
@@ -60,8 +60,14 @@ function validationMessage(error: FastifyError): string {
  * One error handler: a 4xx sends its message (they never carry patient data or tokens), anything else
  * sends a generic body with the request id and is logged as a bug.
  */
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof UnauthorizedError) {
+      // iss and jti may be logged; the token never is. The client learns nothing more than 401.
+      request.log.warn({ code: error.code, statusCode: 401, reason: error.reason }, 'authentication failed');
+      void reply.header('www-authenticate', 'Bearer');
+      return send(reply, request, 401, error.code, error.message);
+    }
     if (error instanceof CdsHttpError) {
       request.log.info(
         { code: error.code, statusCode: error.statusCode, reason: error.message },
@@ -86,14 +92,15 @@ export function installErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'unhandled error');
     return send(reply, request, 500, 'INTERNAL_ERROR', 'Internal error');
   });
+}
 
-  app.setNotFoundHandler((request, reply) =>
-    send(
-      reply,
-      request,
-      404,
-      'NOT_FOUND',
-      `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
-    ),
+/** Unknown routes get the same JSON error shape (rate limited by the caller, as they invite scanning). */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+  return send(
+    reply,
+    request,
+    404,
+    'NOT_FOUND',
+    `No route for ${request.method} ${request.url.split('?')[0] ?? ''}`,
   );
 }

@@ -10,12 +10,19 @@ const StatusSchema = z.object({ status: z.string() });
 
 /** Liveness (the process answers) and readiness (it should get traffic). */
 export const healthRoutes: FastifyPluginAsyncZod<{ state: HealthState }> = async (app, { state }) => {
-  app.get('/healthz', { schema: { tags: ['operations'], response: { 200: StatusSchema } } }, async () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/healthz',
+    { config: { rateLimit: false }, schema: { tags: ['operations'], response: { 200: StatusSchema } } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
   app.get(
     '/readyz',
-    { schema: { tags: ['operations'], response: { 200: StatusSchema, 503: StatusSchema } } },
+    {
+      config: { rateLimit: false },
+      schema: { tags: ['operations'], response: { 200: StatusSchema, 503: StatusSchema } },
+    },
     async (_request, reply) =>
       state.closing ? reply.code(503).send({ status: 'closing' }) : { status: 'ready' },
   );

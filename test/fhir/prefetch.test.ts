@@ -174,7 +174,9 @@ describe('the prefetch matrix', () => {
     const { conditions: _omitted, ...partial } = complete();
     const response = await call(body({ prefetch: partial, withServer: false }));
     expect(response.statusCode).toBe(412);
-    expect(response.json<{ message: string }>().message).toMatch(/"conditions".*no FHIR server access/);
+    expect(response.json<{ message: string }>().message).toMatch(
+      /"conditions" and there is no FHIR server to read it from: the request gives no fhirServer/,
+    );
   });
 
   it('412 when nothing was prefetched and there is no fhirServer', async () => {

@@ -1,6 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { createLogLeakCheck } from './log-leak-check.js';
 import { expect } from 'vitest';
 import { type AppDeps, buildApp } from '../../src/app.js';
 import { callService } from '../../src/cds/call-service.js';
@@ -29,11 +30,19 @@ export async function buildTestApp(
   options: { env?: Record<string, string>; now?: Date; catalog?: Catalog; deps?: Partial<AppDeps> } = {},
 ): Promise<FastifyInstance> {
   const config = testConfig(options.env);
+  const logs = createLogLeakCheck();
   const app = await buildApp({
     config,
     catalog: options.catalog ?? (await defaultCatalog()),
     now: () => options.now ?? NOW,
+    loggerInstance: logs.logger,
     ...options.deps,
+  });
+  app.addHook('preValidation', async (request) => {
+    logs.collectSecrets(request.headers.authorization, request.body);
+  });
+  app.addHook('onClose', async () => {
+    logs.assertNoLeak();
   });
   app.addHook('onSend', async (request, reply, payload) => {
     const isServiceCall = request.method === 'POST' && /^\/cds-services\/[^/]+$/.test(request.url);
