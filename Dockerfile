@@ -1,13 +1,18 @@
 # syntax=docker/dockerfile:1
-# Build stage: the same Node major as development (24 LTS).
-FROM node:24-slim AS build
+# dev: every dependency and the sources (docker/compose.yaml runs the demo loader from it).
+FROM node:24-slim AS dev
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY cds-hooks ./cds-hooks
+
+# build: compile, then drop the dev dependencies.
+FROM dev AS build
 RUN npm run build && npm prune --omit=dev
 
+# runtime: the same Node major as development (24 LTS), only what the service needs, as a non-root user.
 FROM node:24-slim
 LABEL org.opencontainers.image.title="vitamin-cds-hooks" \
       org.opencontainers.image.description="CDS Hooks 2.0 service for missed vitamin D and B12 problems in spine and pain patients" \

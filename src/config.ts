@@ -49,6 +49,7 @@ const EnvSchema = z.object({
   AUTH_MAX_TOKEN_AGE_SECONDS: z.coerce.number().int().positive().max(86_400).default(3600),
   AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   FHIR_SERVER_ALLOWLIST: csv.default(['loopback']),
+  FHIR_ALLOW_INSECURE_HTTP: booleanString.default(false),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10_000),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
 });
@@ -69,6 +70,8 @@ export interface Config {
     readonly maxPages: number;
     /** FHIR base URLs calls may name when unauthenticated; "loopback" means any loopback URL. */
     readonly serverAllowlist: readonly string[];
+    /** Call allowlisted http:// FHIR servers outside loopback (private container networks only). */
+    readonly allowInsecureHttp: boolean;
   };
   readonly catalog: {
     readonly dir: string;
@@ -191,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       fetchWithoutToken: values.FHIR_FETCH_WITHOUT_TOKEN,
       maxPages: values.FHIR_MAX_PAGES,
       serverAllowlist: values.FHIR_SERVER_ALLOWLIST,
+      allowInsecureHttp: values.FHIR_ALLOW_INSECURE_HTTP,
     },
     catalog: {
       dir: values.CDS_HOOKS_DIR,

@@ -99,7 +99,9 @@ export async function callService(
   const accessToken = request.fhirAuthorization?.access_token;
   // The token may only go to a fhirServer on this client's allowlist (SSRF and token leaks).
   const refusal = request.fhirServer
-    ? fhirServerRefusal(request.fhirServer, client?.fhirServers ?? fhir.serverAllowlist)
+    ? fhirServerRefusal(request.fhirServer, client?.fhirServers ?? fhir.serverAllowlist, {
+        allowInsecureHttp: fhir.allowInsecureHttp,
+      })
     : 'the request gives no fhirServer';
   if (request.fhirServer && refusal) {
     log.warn({ reason: refusal }, 'fhirServer not called');

@@ -67,12 +67,44 @@ function patientOf(resource: Json): string | undefined {
   return reference?.replace(/^Patient\//, '');
 }
 
+/** Transaction bundles refer to each other by urn:uuid fullUrls; a server search needs Type/id. */
+function resolveUrnReferences(bundle: Json): Json[] {
+  const entries = (bundle['entry'] as { fullUrl?: string; resource?: Json }[] | undefined) ?? [];
+  const byFullUrl = new Map(
+    entries.flatMap((entry) =>
+      entry.fullUrl && entry.resource
+        ? [
+            [
+              entry.fullUrl,
+              `${String(entry.resource['resourceType'])}/${String(entry.resource['id'])}`,
+            ] as const,
+          ]
+        : [],
+    ),
+  );
+  const rewrite = (value: unknown): unknown => {
+    if (Array.isArray(value)) {
+      return value.map(rewrite);
+    }
+    if (typeof value === 'object' && value !== null) {
+      return Object.fromEntries(
+        Object.entries(value).map(([key, item]) => [
+          key,
+          key === 'reference' && typeof item === 'string' ? (byFullUrl.get(item) ?? item) : rewrite(item),
+        ]),
+      );
+    }
+    return value;
+  };
+  return entries.flatMap((entry) => (entry.resource ? [rewrite(entry.resource) as Json] : []));
+}
+
 function synthea2019(): PublicPatient[] {
   const dir = `${FHIR_DATA_DIR}synthea-r4-2019/`;
   return readdirSync(dir)
     .filter((file) => file.endsWith('.json'))
     .map((file) => {
-      const resources = bundleResources(readJson(dir + file)) as unknown as Resource[];
+      const resources = resolveUrnReferences(readJson(dir + file)) as unknown as Resource[];
       const patient = resources.find((resource) => resource.resourceType === 'Patient');
       return {
         source: 'synthea-r4-2019',

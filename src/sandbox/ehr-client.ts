@@ -1,0 +1,137 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { importJWK, type JWK, SignJWT } from 'jose';
+import { randomUUID } from 'node:crypto';
+import { substituteTokens } from '../fhir/prefetch.js';
+
+/** What the service's discovery says of one service and hook. */
+interface DiscoveredService {
+  readonly id: string;
+  readonly hook: string;
+  readonly prefetch?: Record<string, string>;
+}
+
+export interface HookRequestOptions {
+  readonly serviceUrl: string;
+  readonly serviceId: string;
+  readonly hook: 'patient-view' | 'order-select' | 'order-sign';
+  readonly patientId: string;
+  readonly fhirServer: string;
+  readonly accessToken?: string | undefined;
+  /** Draft orders for order hooks; in order-select all of them are the selections. */
+  readonly orders?: readonly Resource[];
+  /** Fill the service's prefetch templates from the FHIR server first, as an EHR may. */
+  readonly withPrefetch: boolean;
+  readonly userId?: string;
+  /** Headers for a call to a service URL: a CDS client JWT, whose aud is that URL. */
+  readonly authorize?: (url: string) => Promise<Record<string, string>>;
+}
+
+async function getJson(url: string, headers: Record<string, string>): Promise<unknown> {
+  const response = await fetch(url, {
+    headers: { accept: 'application/fhir+json, application/json', ...headers },
+  });
+  if (!response.ok) {
+    throw new Error(`GET ${url} answered ${response.status}`);
+  }
+  return response.json();
+}
+
+/** Builds a CDS Hooks request the way an EHR would: discovery, then context, and prefetch or FHIR access. */
+export async function buildHookRequest(options: HookRequestOptions): Promise<Record<string, unknown>> {
+  const discoveryUrl = `${options.serviceUrl}/cds-services`;
+  const discovery = (await getJson(discoveryUrl, (await options.authorize?.(discoveryUrl)) ?? {})) as {
+    services: DiscoveredService[];
+  };
+  const service = discovery.services.find(
+    (entry) => entry.id === options.serviceId && entry.hook === options.hook,
+  );
+  if (!service) {
+    throw new Error(`the service has no "${options.serviceId}" on ${options.hook}`);
+  }
+  const orders = options.orders ?? [];
+  const context: Record<string, unknown> = {
+    userId: options.userId ?? 'Practitioner/demo-clinician',
+    patientId: options.patientId,
+  };
+  if (options.hook !== 'patient-view') {
+    context['draftOrders'] = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: orders.map((resource) => ({ resource })),
+    };
+  }
+  if (options.hook === 'order-select') {
+    context['selections'] = orders.map((order) => `${order.resourceType}/${order.id ?? ''}`);
+  }
+  const request: Record<string, unknown> = {
+    hook: options.hook,
+    hookInstance: randomUUID(),
+    fhirServer: options.fhirServer,
+    ...(options.accessToken
+      ? {
+          fhirAuthorization: {
+            access_token: options.accessToken,
+            token_type: 'Bearer',
+            expires_in: 300,
+            scope:
+              'user/Patient.read user/Observation.read user/Condition.read user/MedicationRequest.read user/MedicationStatement.read user/ServiceRequest.read user/Procedure.read',
+            subject: 'vitamin-cds',
+            patient: options.patientId,
+          },
+        }
+      : {}),
+    context,
+  };
+  if (options.withPrefetch) {
+    const fhirHeaders: Record<string, string> = options.accessToken
+      ? { authorization: `Bearer ${options.accessToken}` }
+      : {};
+    const base = options.fhirServer.endsWith('/') ? options.fhirServer : `${options.fhirServer}/`;
+    const entries = await Promise.all(
+      Object.entries(service.prefetch ?? {}).map(async ([key, template]) => {
+        const url = substituteTokens(template, context);
+        return [
+          key,
+          url === undefined ? null : await getJson(new URL(url, base).toString(), fhirHeaders),
+        ] as const;
+      }),
+    );
+    request['prefetch'] = Object.fromEntries(entries);
+  }
+  return request;
+}
+
+export async function callHook(
+  serviceUrl: string,
+  serviceId: string,
+  request: Record<string, unknown>,
+  authorize?: (url: string) => Promise<Record<string, string>>,
+): Promise<{ status: number; body: unknown }> {
+  const url = `${serviceUrl}/cds-services/${serviceId}`;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...((await authorize?.(url)) ?? {}) },
+    body: JSON.stringify(request),
+  });
+  return { status: response.status, body: await response.json() };
+}
+
+/** Signs a CDS Hooks client JWT per call (ES384 or RS384 private JWK with a kid), as an EHR does. */
+export async function createClientSigner(
+  privateJwk: JWK,
+  iss: string,
+): Promise<(url: string) => Promise<Record<string, string>>> {
+  const algorithm = privateJwk.alg ?? 'ES384';
+  const key = await importJWK(privateJwk, algorithm);
+  return async (url) => {
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: algorithm, kid: privateJwk.kid ?? '', typ: 'JWT' })
+      .setIssuer(iss)
+      .setAudience(url)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .setJti(randomUUID())
+      .sign(key);
+    return { authorization: `Bearer ${token}` };
+  };
+}
