@@ -78,6 +78,8 @@ export async function callService(
   deps: CallServiceDeps,
   log: FastifyBaseLogger,
   client: VerifiedClient | null = null,
+  /** Identify the call in log lines (service, hook, hookInstance): never patient data. */
+  bindings: Readonly<Record<string, string>> = {},
 ): Promise<{ cards: CdsCardOut[] }> {
   const { hook } = request;
   if (!isServedHook(service, hook)) {
@@ -104,7 +106,7 @@ export async function callService(
       })
     : 'the request gives no fhirServer';
   if (request.fhirServer && refusal) {
-    log.warn({ reason: refusal }, 'fhirServer not called');
+    log.warn({ ...bindings, reason: refusal }, 'fhirServer not called');
   }
   const reader =
     request.fhirServer && !refusal && (accessToken || fhir.fetchWithoutToken)
@@ -126,7 +128,7 @@ export async function callService(
   });
   if (resolved.droppedFromServer > 0) {
     log.warn(
-      { dropped: resolved.droppedFromServer },
+      { ...bindings, dropped: resolved.droppedFromServer },
       'left out unusable resources returned by the FHIR server',
     );
   }
@@ -151,6 +153,7 @@ export async function callService(
     .filter((card): card is CdsCardOut => card !== undefined);
   log.info(
     {
+      ...bindings,
       fetchedKeys: resolved.fetchedKeys,
       findings: findings.map((finding) => finding.situation),
       cards: cards.length,

@@ -66,10 +66,14 @@ function resultTime(observation: Observation): Date | undefined {
   );
 }
 
-function loincCodes(observation: Observation): string[] {
-  return (observation.code.coding ?? [])
-    .filter((coding) => coding.system === SYSTEM.loinc && coding.code !== undefined)
-    .map((coding) => coding.code ?? '');
+/** The observation's first LOINC code in a set, scanning the codings without building arrays (hot path). */
+function loincCodeIn(observation: Observation, codes: ReadonlySet<string>): string | undefined {
+  for (const coding of observation.code.coding ?? []) {
+    if (coding.system === SYSTEM.loinc && coding.code !== undefined && codes.has(coding.code)) {
+      return coding.code;
+    }
+  }
+  return undefined;
 }
 
 function toResult(observation: Observation, analyte: Analyte, classify: boolean): LabResult | undefined {
@@ -100,8 +104,8 @@ export function vitaminDResults(observations: readonly Observation[]): LabResult
   const results: LabResult[] = [];
   const fractions = new Map<number, { d2?: LabResult; d3?: LabResult; hasTotal: boolean }>();
   for (const observation of observations) {
-    const codes = loincCodes(observation).filter((code) => VITAMIN_D_RESULT_CODES.has(code));
-    if (codes.length === 0) {
+    const code = loincCodeIn(observation, VITAMIN_D_RESULT_CODES);
+    if (code === undefined) {
       continue;
     }
     const result = toResult(observation, 'vitaminD', true);
@@ -110,9 +114,9 @@ export function vitaminDResults(observations: readonly Observation[]): LabResult
     }
     results.push(result);
     const slot = fractions.get(result.time.getTime()) ?? { hasTotal: false };
-    if (codes.includes(VITAMIN_D_LOINC.d2Fraction)) {
+    if (code === VITAMIN_D_LOINC.d2Fraction) {
       slot.d2 = result;
-    } else if (codes.includes(VITAMIN_D_LOINC.d3Fraction)) {
+    } else if (code === VITAMIN_D_LOINC.d3Fraction) {
       slot.d3 = result;
     } else {
       slot.hasTotal = true;
@@ -141,13 +145,12 @@ export function vitaminDResults(observations: readonly Observation[]): LabResult
 export function b12Results(observations: readonly Observation[]): LabResult[] {
   const results: LabResult[] = [];
   for (const observation of observations) {
-    const codes = loincCodes(observation);
     let result: LabResult | undefined;
-    if (codes.some((code) => B12_TOTAL_LOINC.has(code))) {
+    if (loincCodeIn(observation, B12_TOTAL_LOINC)) {
       result = toResult(observation, 'b12', true);
-    } else if (codes.some((code) => HOLO_TC_LOINC.has(code))) {
+    } else if (loincCodeIn(observation, HOLO_TC_LOINC)) {
       result = toResult(observation, 'holoTc', true);
-    } else if (codes.some((code) => B12_BLOOD_LOINC.has(code))) {
+    } else if (loincCodeIn(observation, B12_BLOOD_LOINC)) {
       result = toResult(observation, 'b12', false);
     }
     if (result) {

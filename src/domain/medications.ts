@@ -16,14 +16,29 @@ const DRUG_CLASSES = Object.keys(DRUG_RXNORM) as DrugClass[];
  * The drug classes a medication concept belongs to: by RxNorm code first and, only when no coding matches,
  * by ingredient or brand name in its text (which also catches combination products).
  */
-export function classifyConcept(concept: CodeableConcept | undefined): Set<DrugClass> {
+export function classifyConcept(concept: CodeableConcept | undefined): ReadonlySet<DrugClass> {
   const rxnorm = codesOf([concept], SYSTEM.rxnorm);
   const byCode = DRUG_CLASSES.filter((drug) => rxnorm.some((code) => DRUG_RXNORM[drug].has(code)));
   if (byCode.length > 0) {
     return new Set(byCode);
   }
-  const text = conceptText(concept);
-  return new Set(DRUG_CLASSES.filter((drug) => DRUG_TEXT[drug].test(text)));
+  return classifyText(conceptText(concept));
+}
+
+/** Name matching runs a handful of regular expressions; the same product names recur across calls. */
+const TEXT_CLASSES = new Map<string, ReadonlySet<DrugClass>>();
+const TEXT_CLASSES_LIMIT = 10_000;
+
+function classifyText(text: string): ReadonlySet<DrugClass> {
+  let classes = TEXT_CLASSES.get(text);
+  if (!classes) {
+    classes = new Set(DRUG_CLASSES.filter((drug) => DRUG_TEXT[drug].test(text)));
+    if (TEXT_CLASSES.size >= TEXT_CLASSES_LIMIT) {
+      TEXT_CLASSES.clear();
+    }
+    TEXT_CLASSES.set(text, classes);
+  }
+  return classes;
 }
 
 type MedicationRecord = MedicationRequest | MedicationStatement;
@@ -95,9 +110,12 @@ export function currentDrugUse(
   windowStart: Date,
 ): Map<DrugClass, DrugUse> {
   const uses = new Map<DrugClass, DrugUse>();
-  const everTaken = records.filter((record) => !NEVER_TAKEN.has(record.status));
+  // Classify each record once: text fallbacks are regular expressions, the hot part of this function.
+  const classified = records
+    .filter((record) => !NEVER_TAKEN.has(record.status))
+    .map((record) => ({ record, classes: classifyConcept(medicationConcept(record)) }));
   for (const drug of DRUG_CLASSES) {
-    const ofDrug = everTaken.filter((record) => classifyConcept(medicationConcept(record)).has(drug));
+    const ofDrug = classified.filter(({ classes }) => classes.has(drug)).map(({ record }) => record);
     const counted = ofDrug.filter((record) => isCountedUse(record, windowStart));
     if (counted.length === 0) {
       continue;

@@ -1,14 +1,12 @@
 import type { CdsSuggestion } from '@medplum/core';
 import type { MedicationRequest, ServiceRequest } from '@medplum/fhirtypes';
-import { v5 as uuidv5 } from 'uuid';
 import type { CardCatalog, OrderCatalog } from './catalog.js';
 import type { OrderLookup } from './existing-orders.js';
 import { addWeeks, formatDate } from './fhir-time.js';
+import { uuidv5 } from './uuid-v5.js';
 import type { CdsCardOut, Finding, SuggestedOrder } from './findings.js';
 import { SYSTEM } from './value-sets.js';
 
-/** Namespace for the card and suggestion uuids (v5), so the same call always yields the same ids. */
-const UUID_NAMESPACE = '3f1d8c52-8f7e-4c1a-9a57-6f4a3c1b2e90';
 const MAX_SUMMARY = 139;
 
 export interface RenderContext {
@@ -114,7 +112,7 @@ function buildSuggestion(
       : `medication:${suggestion.medication}`;
   return {
     label,
-    uuid: uuidv5(`${cardUuid}|${key}`, UUID_NAMESPACE),
+    uuid: uuidv5(`${cardUuid}|${key}`),
     isRecommended: suggestion.recommended,
     actions: [{ type: 'create', description: `Propose: ${label}`, resource }],
   };
@@ -145,7 +143,7 @@ export function renderCard(finding: Finding, context: RenderContext): CdsCardOut
   if (remaining.length === 0) {
     return undefined;
   }
-  const uuid = uuidv5(`${context.hookInstance}|${context.serviceId}|${finding.ruleId}`, UUID_NAMESPACE);
+  const uuid = uuidv5(`${context.hookInstance}|${context.serviceId}|${finding.ruleId}`);
   const suggestions = remaining.map((suggestion) => buildSuggestion(suggestion, finding, context, uuid));
   const recommendedCount = suggestions.filter((suggestion) => suggestion.isRecommended).length;
   return {

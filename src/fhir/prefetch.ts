@@ -200,7 +200,6 @@ async function fetchKey(
  * See {@link https://cds-hooks.hl7.org/2.0/#prefetch-template | CDS Hooks prefetch}.
  */
 export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPrefetch> {
-  const signal = AbortSignal.timeout(input.deadlineMs);
   const supplied = input.prefetch ?? {};
   const plans = Object.entries(input.templates).map(([key, template]) => {
     const label = `prefetch.${key}`;
@@ -232,6 +231,8 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
     );
   }
 
+  // The deadline starts with the first read, and only when there is one.
+  const signal = needsServer.length > 0 ? AbortSignal.timeout(input.deadlineMs) : undefined;
   let droppedFromServer = 0;
   const results = await Promise.all(
     plans.map(async (plan) => {
@@ -239,7 +240,7 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
         return plan.read.resources;
       }
       const url = substituteTokens(plan.template, input.context);
-      if (url === undefined || !reader) {
+      if (url === undefined || !reader || !signal) {
         return [];
       }
       const fetched = await fetchKey(

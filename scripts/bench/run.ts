@@ -1,0 +1,179 @@
+// `npm run bench`: throughput, latency and peak memory of the service on loopback, beside a bare Fastify
+// ceiling for the same payloads. Every server runs in its own process; the figures are comparable within
+// one run (the machine is shared), so the ratios are what to read.
+import { cpus } from 'node:os';
+import { buildHookRequest } from '../../src/sandbox/ehr-client.js';
+import { type Child, type LoadResult, load, memoryOf, startChild } from './harness.js';
+import { BENCH_PATIENT_ID } from './realistic-patient.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
+const STEADY_RATE = 300;
+const SERVICES = ['vitamin-d-back-pain', 'spine-preop-vitamin-d', 'b12-drug-risk'] as const;
+const SERVICE_PORT = 3901;
+const CEILING_PORT = 3902;
+const SANDBOX_PORT = 8199;
+
+const serviceEnv = (extra: Record<string, string> = {}) => ({
+  PORT: String(SERVICE_PORT),
+  HOST: '127.0.0.1',
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_MAX: '1000000000',
+  FHIR_DEADLINE_MS: '5000',
+  ...extra,
+});
+
+interface Row {
+  readonly scenario: string;
+  readonly max: LoadResult;
+  readonly steady?: LoadResult;
+  readonly peakMiB: number;
+  readonly ceiling?: LoadResult;
+}
+
+async function measure(
+  child: Child,
+  scenario: string,
+  path: string,
+  method: 'GET' | 'POST',
+  body?: string,
+  withSteady = true,
+): Promise<Row> {
+  const url = `${child.url}${path}`;
+  await load({ url, method, ...(body ? { body } : {}), seconds: 2 });
+  const max = await load({ url, method, ...(body ? { body } : {}), seconds: SECONDS });
+  const steady = withSteady
+    ? await load({
+        url,
+        method,
+        ...(body ? { body } : {}),
+        seconds: SECONDS,
+        rate: STEADY_RATE,
+        connections: 8,
+      })
+    : undefined;
+  const { peakMiB } = memoryOf(child.process.pid ?? 0);
+  return { scenario, max, ...(steady ? { steady } : {}), peakMiB };
+}
+
+function format(rows: readonly Row[]): string {
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    `p99 ms @${STEADY_RATE}/s`,
+    'errors',
+    'peak RSS MiB',
+    'ceiling req/s',
+    'of ceiling',
+  ];
+  const lines = rows.map((row) => [
+    row.scenario,
+    row.max.requestsPerSecond.toFixed(0),
+    row.max.p50.toFixed(1),
+    row.max.p99.toFixed(1),
+    row.steady ? row.steady.p99.toFixed(1) : '',
+    String(row.max.errors + (row.steady?.errors ?? 0)),
+    row.peakMiB.toFixed(0),
+    row.ceiling ? row.ceiling.requestsPerSecond.toFixed(0) : '',
+    row.ceiling ? `${((100 * row.max.requestsPerSecond) / row.ceiling.requestsPerSecond).toFixed(0)}%` : '',
+  ]);
+  const widths = header.map((title, index) =>
+    Math.max(title.length, ...lines.map((line) => line[index]?.length ?? 0)),
+  );
+  const render = (cells: string[]) =>
+    `| ${cells.map((cell, index) => cell.padEnd(widths[index] ?? 0)).join(' | ')} |`;
+  return [render(header), render(widths.map((width) => '-'.repeat(width))), ...lines.map(render)].join('\n');
+}
+
+const rows: Row[] = [];
+const sandbox = await startChild(
+  ['--import', 'tsx', 'scripts/bench/sandbox-server.ts'],
+  { SANDBOX_PORT: String(SANDBOX_PORT) },
+  `http://127.0.0.1:${SANDBOX_PORT}`,
+  '/fhir/R4/metadata',
+);
+const fhirServer = `http://127.0.0.1:${SANDBOX_PORT}/fhir/R4`;
+try {
+  // Bodies as an EHR builds them: complete prefetch read from the same FHIR server, or none.
+  const bodies = new Map<string, { withPrefetch: string; withoutPrefetch: string }>();
+  {
+    const service = await startChild(['dist/server.js'], serviceEnv(), `http://127.0.0.1:${SERVICE_PORT}`);
+    for (const serviceId of SERVICES) {
+      const common = {
+        serviceUrl: service.url,
+        serviceId,
+        hook: 'patient-view' as const,
+        patientId: BENCH_PATIENT_ID,
+        fhirServer,
+        accessToken: 'bench-token',
+      };
+      bodies.set(serviceId, {
+        withPrefetch: JSON.stringify({
+          ...(await buildHookRequest({ ...common, withPrefetch: true })),
+          fhirServer: undefined,
+          fhirAuthorization: undefined,
+        }),
+        withoutPrefetch: JSON.stringify(await buildHookRequest({ ...common, withPrefetch: false })),
+      });
+    }
+    rows.push(await measure(service, 'discovery', '/cds-services', 'GET'));
+    await service.stop();
+  }
+  for (const serviceId of SERVICES) {
+    const body = bodies.get(serviceId)?.withPrefetch ?? '';
+    const ceilingChild = await startChild(
+      ['--import', 'tsx', 'scripts/bench/ceiling-server.ts'],
+      { PORT: String(CEILING_PORT) },
+      `http://127.0.0.1:${CEILING_PORT}`,
+    );
+    const ceiling = (
+      await measure(ceilingChild, 'ceiling', `/cds-services/${serviceId}`, 'POST', body, false)
+    ).max;
+    await ceilingChild.stop();
+    const service = await startChild(['dist/server.js'], serviceEnv(), `http://127.0.0.1:${SERVICE_PORT}`);
+    const row = await measure(
+      service,
+      `${serviceId}, prefetch (${(body.length / 1024).toFixed(0)} KiB)`,
+      `/cds-services/${serviceId}`,
+      'POST',
+      body,
+    );
+    rows.push({ ...row, ceiling });
+    await service.stop();
+  }
+  for (const [label, cacheMs] of [
+    ['no prefetch, FHIR reads', '0'],
+    ['no prefetch, burst cache', '10000'],
+  ] as const) {
+    for (const serviceId of SERVICES) {
+      const service = await startChild(
+        ['dist/server.js'],
+        serviceEnv({ FHIR_CACHE_TTL_MS: cacheMs }),
+        `http://127.0.0.1:${SERVICE_PORT}`,
+      );
+      rows.push(
+        await measure(
+          service,
+          `${serviceId}, ${label}`,
+          `/cds-services/${serviceId}`,
+          'POST',
+          bodies.get(serviceId)?.withoutPrefetch ?? '',
+        ),
+      );
+      await service.stop();
+    }
+  }
+} finally {
+  await sandbox.stop();
+}
+
+process.stdout.write(
+  `\nvitamin-cds bench, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ` +
+    `${SECONDS} s per run, 16 connections; steady runs at ${STEADY_RATE} req/s with 8 connections; LOG_LEVEL=warn\n\n${format(rows)}\n`,
+);
+const failures = rows.filter((row) => row.max.errors + (row.steady?.errors ?? 0) > 0);
+if (failures.length > 0) {
+  process.stdout.write(`\nErrors in: ${failures.map((row) => row.scenario).join(', ')}\n`);
+  process.exitCode = 1;
+}
