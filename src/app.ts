@@ -11,6 +11,7 @@ import {
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { createJwtVerifier } from './auth/jwt-verifier.js';
+import { createFhirReadCache } from './fhir/fhir-cache.js';
 import type { Catalog } from './catalog/load-catalog.js';
 import type { Config } from './config.js';
 import { cdsRoutes } from './http/cds-routes.js';
@@ -99,6 +100,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     config,
     now: deps.now ?? (() => new Date()),
     fetch: deps.fetch,
+    fhirCache: createFhirReadCache({ ttlMs: config.fhir.cacheTtlMs }),
     verifier,
   });
   return app;

@@ -49,3 +49,11 @@ export class UnauthorizedError extends CdsHttpError {
     this.reason = reason;
   }
 }
+
+/**
+ * A caller-supplied name for an error message. Messages are logged, so only a value shaped like an
+ * identifier of ours (a FHIR type, a hook name) is repeated; anything else could carry patient data.
+ */
+export function quoteName(value: string): string {
+  return /^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(value) ? `"${value}"` : '(a value that is not a valid name)';
+}

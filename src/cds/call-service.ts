@@ -7,8 +7,9 @@ import { createOrderLookup } from '../domain/existing-orders.js';
 import type { CdsCardOut } from '../domain/findings.js';
 import type { HookInput, HookName } from '../domain/patient-record.js';
 import { renderCard } from '../domain/render-card.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, quoteName } from '../errors.js';
 import type { VerifiedClient } from '../auth/jwt-verifier.js';
+import type { FhirReadCache } from '../fhir/fhir-cache.js';
 import { createFhirReader } from '../fhir/fhir-reader.js';
 import { fhirServerRefusal } from '../fhir/fhir-server-policy.js';
 import { resolvePrefetch, toPatientRecord } from '../fhir/prefetch.js';
@@ -22,6 +23,7 @@ export interface CallServiceDeps {
   readonly now: () => Date;
   /** Injected in tests; the global fetch otherwise. */
   readonly fetch?: typeof fetch | undefined;
+  readonly fhirCache?: FhirReadCache | undefined;
 }
 
 function isServedHook(service: CdsServiceDefinition, hook: string): hook is HookName {
@@ -36,7 +38,7 @@ function draftOrderResources(draftOrders: DraftOrders | undefined): Resource[] {
     const problem = resourceProblem(resource);
     if (problem) {
       throw new BadRequestError(
-        `context.draftOrders.entry[${index}].resource (${resource.resourceType}) is not valid: ${problem}`,
+        `context.draftOrders.entry[${index}].resource (${quoteName(resource.resourceType)}) is not valid: ${problem}`,
       );
     }
   });
@@ -84,7 +86,7 @@ export async function callService(
   const { hook } = request;
   if (!isServedHook(service, hook)) {
     throw new BadRequestError(
-      `Service "${service.id}" does not serve hook "${hook}"; it serves ${service.hooks.join(', ')}`,
+      `Service "${service.id}" does not serve hook ${quoteName(hook)}; it serves ${service.hooks.join(', ')}`,
     );
   }
   const context = parseContext(hook, request.context);
@@ -115,6 +117,7 @@ export async function callService(
           accessToken,
           deadlineMs: fhir.deadlineMs,
           fetch: deps.fetch,
+          cache: deps.fhirCache,
         })
       : undefined;
   const resolved = await resolvePrefetch({

@@ -1,5 +1,6 @@
 import { MedplumClient } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
+import type { FhirReadCache } from './fhir-cache.js';
 
 /** The one way the service reads FHIR: GET a URL under the EHR's FHIR base. */
 export interface FhirReader {
@@ -50,6 +51,7 @@ export function createFhirReader(options: {
   accessToken?: string | undefined;
   deadlineMs: number;
   fetch?: typeof fetch | undefined;
+  cache?: FhirReadCache | undefined;
 }): FhirReader {
   const baseUrl = normaliseBaseUrl(options.fhirServer);
   const client = new MedplumClient({
@@ -71,20 +73,23 @@ export function createFhirReader(options: {
       if (!absolute.startsWith(baseUrl)) {
         throw new FhirReadError('a link pointed outside the FHIR server');
       }
-      let body: unknown;
-      try {
-        body = await client.get(absolute, { signal, cache: 'no-store' });
-      } catch (error) {
-        throw new FhirReadError(describeFailure(error, options.deadlineMs));
-      }
-      if (
-        typeof body !== 'object' ||
-        body === null ||
-        typeof (body as { resourceType?: unknown }).resourceType !== 'string'
-      ) {
-        throw new FhirReadError('the response was not a FHIR resource');
-      }
-      return body as Resource;
+      const load = async (): Promise<Resource> => {
+        let body: unknown;
+        try {
+          body = await client.get(absolute, { signal, cache: 'no-store' });
+        } catch (error) {
+          throw new FhirReadError(describeFailure(error, options.deadlineMs));
+        }
+        if (
+          typeof body !== 'object' ||
+          body === null ||
+          typeof (body as { resourceType?: unknown }).resourceType !== 'string'
+        ) {
+          throw new FhirReadError('the response was not a FHIR resource');
+        }
+        return body as Resource;
+      };
+      return options.cache ? options.cache.read(baseUrl, options.accessToken, absolute, load) : load();
     },
   };
 }

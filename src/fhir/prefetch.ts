@@ -9,7 +9,7 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import type { PatientRecord } from '../domain/patient-record.js';
-import { BadRequestError, PrefetchUnavailableError } from '../errors.js';
+import { BadRequestError, PrefetchUnavailableError, quoteName } from '../errors.js';
 import { type FhirReader, FhirReadError } from './fhir-reader.js';
 import { resourceProblem } from './resource-shapes.js';
 
@@ -115,7 +115,7 @@ function readValue(value: unknown, label: string, template: string): Read {
   if (value.resourceType !== 'Bundle') {
     if (!expected.isRead || value.resourceType !== expected.type) {
       throw new BadRequestError(
-        `${label} is a ${value.resourceType}; expected ${expected.isRead ? `a ${expected.type}` : `a Bundle of ${expected.type}`}`,
+        `${label} has resourceType ${quoteName(value.resourceType)}; expected ${expected.isRead ? `a ${expected.type}` : `a Bundle of ${expected.type}`}`,
       );
     }
     return { kind: 'data', resources: [value], next: undefined };

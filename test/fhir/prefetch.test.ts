@@ -20,7 +20,7 @@ let templates: Readonly<Record<string, string>>;
 
 beforeAll(async () => {
   fhir = await startFakeFhirServer({ resources: painAndLowVitaminD, token: TOKEN, pageSize: 1 });
-  app = await buildTestApp({ env: { FHIR_DEADLINE_MS: '400' } });
+  app = await buildTestApp({ env: { FHIR_DEADLINE_MS: '400', FHIR_CACHE_TTL_MS: '0' } });
   templates = (await defaultCatalog()).services.get(SERVICE)!.prefetch;
 });
 afterAll(async () => {

@@ -39,7 +39,7 @@ export async function buildTestApp(
     ...options.deps,
   });
   app.addHook('preValidation', async (request) => {
-    logs.collectSecrets(request.headers.authorization, request.body);
+    logs.collectSecrets(request.id, request.headers.authorization, request.body);
   });
   app.addHook('onClose', async () => {
     logs.assertNoLeak();

@@ -205,7 +205,7 @@ describe('calling a service: what is refused, and how', () => {
           conditions: { resourceType: 'Patient', id: 'x' },
         },
       }),
-      message: /prefetch\.conditions is a Patient; expected a Bundle of Condition/,
+      message: /prefetch\.conditions has resourceType "Patient"; expected a Bundle of Condition/,
     },
     {
       name: 'an Observation without a code in prefetch',

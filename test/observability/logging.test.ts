@@ -6,8 +6,26 @@ import { createLogLeakCheck } from '../helpers/log-leak-check.js';
 describe('logs', () => {
   it('the leak check fails when a secret reaches the log (so it can catch a real leak)', () => {
     const check = createLogLeakCheck();
-    check.collectSecrets('Bearer eyJhbGciOiJFUzM4NCJ9.secret', { context: { patientId: 'patient-7f3a9c' } });
-    check.logger.info({ somewhere: 'patient-7f3a9c' }, 'oops');
+    check.collectSecrets('req-1', 'Bearer eyJhbGciOiJFUzM4NCJ9.secret', {
+      context: { patientId: 'patient-7f3a9c' },
+    });
+    check.logger.info({ reqId: 'req-1', somewhere: 'patient-7f3a9c' }, 'oops');
+    expect(() => {
+      check.assertNoLeak();
+    }).toThrow(/the logs contain 1 secret/);
+  });
+
+  it('only a leak within the request that sent the secret counts, but lines outside requests are checked against all', () => {
+    const check = createLogLeakCheck();
+    check.collectSecrets('req-1', undefined, { context: { patientId: 'patient-7f3a9c' } });
+    check.logger.info(
+      { reqId: 'req-2', hookInstance: 'patient-7f3a9c' },
+      'another request sent this value as its hookInstance',
+    );
+    expect(() => {
+      check.assertNoLeak();
+    }).not.toThrow();
+    check.logger.info({ somewhere: 'patient-7f3a9c' }, 'a start-up line');
     expect(() => {
       check.assertNoLeak();
     }).toThrow(/the logs contain 1 secret/);
@@ -34,7 +52,7 @@ describe('logs', () => {
         'patient-7f3a9c',
       ),
     };
-    check.collectSecrets(undefined, body);
+    check.collectSecrets('outside-any-request', undefined, body);
     const response = await app.inject({
       method: 'POST',
       url: '/cds-services/vitamin-d-back-pain',

@@ -1,0 +1,64 @@
+// `npm run soak`: holds a steady rate against the service for a set time (complete prefetch from the
+// benchmark patient) and reports errors and the service's RSS after warm-up and at the end.
+// SOAK_SECONDS (default 300), SOAK_RATE (default 300 req/s), SOAK_SERVICE (default vitamin-d-back-pain).
+import { buildHookRequest } from '../../src/sandbox/ehr-client.js';
+import { load, memoryOf, startChild } from './harness.js';
+import { BENCH_PATIENT_ID } from './realistic-patient.js';
+
+const SECONDS = Number(process.env['SOAK_SECONDS'] ?? 300);
+const RATE = Number(process.env['SOAK_RATE'] ?? 300);
+const SERVICE = process.env['SOAK_SERVICE'] ?? 'vitamin-d-back-pain';
+const WARM_UP_SECONDS = 20;
+
+const sandbox = await startChild(
+  ['--import', 'tsx', 'scripts/bench/sandbox-server.ts'],
+  { SANDBOX_PORT: '8198' },
+  'http://127.0.0.1:8198',
+  '/fhir/R4/metadata',
+);
+const service = await startChild(
+  ['dist/server.js'],
+  { PORT: '3903', LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000000' },
+  'http://127.0.0.1:3903',
+);
+try {
+  const request = await buildHookRequest({
+    serviceUrl: service.url,
+    serviceId: SERVICE,
+    hook: 'patient-view',
+    patientId: BENCH_PATIENT_ID,
+    fhirServer: 'http://127.0.0.1:8198/fhir/R4',
+    accessToken: 'bench-token',
+    withPrefetch: true,
+  });
+  const body = JSON.stringify({ ...request, fhirServer: undefined, fhirAuthorization: undefined });
+  const url = `${service.url}/cds-services/${SERVICE}`;
+  const pid = service.process.pid ?? 0;
+  const warmUp = await load({
+    url,
+    method: 'POST',
+    body,
+    seconds: WARM_UP_SECONDS,
+    rate: RATE,
+    connections: 8,
+  });
+  const afterWarmUp = memoryOf(pid).rssMiB;
+  const samples: number[] = [];
+  const sampler = setInterval(() => samples.push(memoryOf(pid).rssMiB), 10_000);
+  const soak = await load({ url, method: 'POST', body, seconds: SECONDS, rate: RATE, connections: 8 });
+  clearInterval(sampler);
+  const atEnd = memoryOf(pid).rssMiB;
+  const growth = (100 * (atEnd - afterWarmUp)) / afterWarmUp;
+  process.stdout.write(
+    `soak ${SERVICE}: ${SECONDS} s at ${RATE} req/s after ${WARM_UP_SECONDS} s warm-up\n` +
+      `  requests ${soak.total}, errors ${soak.errors + warmUp.errors}, achieved ${soak.requestsPerSecond.toFixed(0)} req/s, p50 ${soak.p50} ms, p99 ${soak.p99} ms\n` +
+      `  RSS after warm-up ${afterWarmUp.toFixed(0)} MiB, at end ${atEnd.toFixed(0)} MiB (${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%), ` +
+      `max sampled ${Math.max(afterWarmUp, ...samples).toFixed(0)} MiB\n`,
+  );
+  if (soak.errors + warmUp.errors > 0 || Math.abs(growth) > 20) {
+    process.exitCode = 1;
+  }
+} finally {
+  await service.stop();
+  await sandbox.stop();
+}

@@ -1,0 +1,109 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFhirReadCache } from '../../src/fhir/fhir-cache.js';
+import { chronicLowBackPain, patient } from '../helpers/builders.js';
+import { buildTestApp } from '../helpers/build-app.js';
+import { type FakeFhirServer, startFakeFhirServer } from '../helpers/fake-fhir-server.js';
+
+describe('createFhirReadCache', () => {
+  const resource: Resource = { resourceType: 'Patient', id: 'p' };
+
+  it('reads an identical query once within the TTL, and again after it', async () => {
+    let clock = 0;
+    let loads = 0;
+    const cache = createFhirReadCache({ ttlMs: 1000, now: () => clock });
+    const load = async () => {
+      loads++;
+      return resource;
+    };
+    await cache.read('https://fhir/', 'token-a', 'https://fhir/Patient/p', load);
+    await cache.read('https://fhir/', 'token-a', 'https://fhir/Patient/p', load);
+    expect(loads).toBe(1);
+    clock = 1001;
+    await cache.read('https://fhir/', 'token-a', 'https://fhir/Patient/p', load);
+    expect(loads).toBe(2);
+  });
+
+  it('never shares a read across tokens or servers', async () => {
+    let loads = 0;
+    const cache = createFhirReadCache({ ttlMs: 10_000 });
+    const load = async () => {
+      loads++;
+      return resource;
+    };
+    await cache.read('https://fhir/', 'token-a', 'https://fhir/Patient/p', load);
+    await cache.read('https://fhir/', 'token-b', 'https://fhir/Patient/p', load);
+    await cache.read('https://fhir/', undefined, 'https://fhir/Patient/p', load);
+    await cache.read('https://other/', 'token-a', 'https://fhir/Patient/p', load);
+    expect(loads).toBe(4);
+  });
+
+  it('does not keep failures', async () => {
+    const cache = createFhirReadCache({ ttlMs: 10_000 });
+    await expect(
+      cache.read('https://fhir/', 't', 'u', () => Promise.reject(new Error('boom'))),
+    ).rejects.toThrow('boom');
+    await expect(cache.read('https://fhir/', 't', 'u', async () => resource)).resolves.toBe(resource);
+  });
+
+  it('is bounded', async () => {
+    let loads = 0;
+    const cache = createFhirReadCache({ ttlMs: 10_000, maxEntries: 2 });
+    const load = async () => {
+      loads++;
+      return resource;
+    };
+    for (const url of ['a', 'b', 'c', 'a']) {
+      await cache.read('https://fhir/', 't', url, load);
+    }
+    expect(loads).toBe(4);
+  });
+});
+
+describe('a burst of identical hook calls', () => {
+  let fhir: FakeFhirServer;
+  beforeAll(async () => {
+    fhir = await startFakeFhirServer({ resources: [patient('pt-1'), chronicLowBackPain()] });
+  });
+  afterAll(async () => {
+    await fhir.close();
+  });
+
+  it('reads the FHIR server once per token', async () => {
+    const app = await buildTestApp({ env: { FHIR_CACHE_TTL_MS: '10000' } });
+    const call = (token: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/cds-services/vitamin-d-back-pain',
+        payload: {
+          hook: 'patient-view',
+          hookInstance: crypto.randomUUID(),
+          fhirServer: fhir.baseUrl,
+          fhirAuthorization: {
+            access_token: token,
+            token_type: 'Bearer',
+            expires_in: 300,
+            scope: 'user/*.read',
+            subject: 'cds',
+          },
+          context: { userId: 'Practitioner/1', patientId: 'pt-1' },
+        },
+      });
+    try {
+      const first = await call('token-one');
+      expect(first.statusCode).toBe(200);
+      const perCall = fhir.requests.length;
+      expect(perCall).toBe(7);
+      const again = await call('token-one');
+      expect(again.json()).toEqual({ cards: expect.any(Array) });
+      expect(fhir.requests.length).toBe(perCall);
+      await call('token-two');
+      expect(fhir.requests.length).toBe(2 * perCall);
+      expect(
+        fhir.requests.slice(perCall).every((request) => request.authorization === 'Bearer token-two'),
+      ).toBe(true);
+    } finally {
+      await app.close();
+    }
+  });
+});
