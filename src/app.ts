@@ -14,6 +14,8 @@ import { createJwtVerifier } from './auth/jwt-verifier.js';
 import { createFhirReadCache } from './fhir/fhir-cache.js';
 import type { Catalog } from './catalog/load-catalog.js';
 import type { Config } from './config.js';
+import { type FeedbackService, openFeedbackService } from './feedback/feedback-service.js';
+import { analyticsRoutes, metricsRoutes } from './http/analytics-routes.js';
 import { cdsRoutes } from './http/cds-routes.js';
 import { installErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { type HealthState, healthRoutes } from './http/health-routes.js';
@@ -28,6 +30,8 @@ export interface AppDeps {
   readonly logger?: FastifyServerOptions['logger'];
   readonly loggerInstance?: FastifyServerOptions['loggerInstance'];
   readonly healthState?: HealthState;
+  /** The feedback store behind snoozes and analytics; opened from the configuration when not given. */
+  readonly feedback?: FeedbackService;
 }
 
 /** Builds the service; never listens (server.ts does). */
@@ -95,10 +99,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const verifier = config.auth
     ? createJwtVerifier({ ...config.auth, fetch: deps.fetch, ...(deps.now ? { now: deps.now } : {}) })
     : null;
+  const feedback = deps.feedback ?? (await openFeedbackService(config, app.log));
+  app.addHook('onClose', async () => {
+    await feedback.close();
+  });
+  const now = deps.now ?? (() => new Date());
+  await app.register(analyticsRoutes, { config, feedback, verifier, now });
+  await app.register(metricsRoutes, { feedback });
   await app.register(cdsRoutes, {
     catalog: deps.catalog,
     config,
-    now: deps.now ?? (() => new Date()),
+    feedback,
+    now,
     fetch: deps.fetch,
     fhirCache: createFhirReadCache({ ttlMs: config.fhir.cacheTtlMs }),
     verifier,

@@ -52,6 +52,12 @@ const EnvSchema = z.object({
   FHIR_SERVER_ALLOWLIST: csv.default(['loopback']),
   FHIR_ALLOW_INSECURE_HTTP: booleanString.default(false),
   RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10_000),
+  DATA_DIR: z.string().min(1).default('data'),
+  FEEDBACK_SQLITE_FILE: z.string().min(1).optional(),
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  FEEDBACK_HASH_KEY: z.string().min(32, 'use at least 32 characters').optional(),
+  SNOOZE_DAYS: z.coerce.number().positive().max(3650).default(30),
+  SNOOZE_REASON_CODES: csv.default(['tested-elsewhere', 'patient-declined', 'already-treated']),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
 });
 
@@ -93,6 +99,15 @@ export interface Config {
     readonly jwksCooldownMs: number;
   } | null;
   readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  readonly feedback: {
+    /** PostgreSQL when set (several replicas share snoozes); else SQLite. */
+    readonly databaseUrl: string | undefined;
+    readonly sqliteFile: string;
+    /** Secret for the keyed hash of patient references; required with PostgreSQL. */
+    readonly hashKey: string | undefined;
+    readonly snoozeDays: number;
+    readonly snoozeReasonCodes: readonly string[];
+  };
 }
 
 export class ConfigError extends Error {
@@ -175,6 +190,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       `HOST=${parsed.data.HOST} is not a loopback address and no trusted issuer is configured (AUTH_ISSUERS or AUTH_ISSUERS_FILE): refusing to run unauthenticated`,
     );
   }
+  if (parsed.success && parsed.data.DATABASE_URL && !parsed.data.FEEDBACK_HASH_KEY) {
+    // Every replica must hash a patient the same way, so the key cannot be made up locally.
+    problems.push('FEEDBACK_HASH_KEY is required with DATABASE_URL');
+  }
   if (!parsed.success || !clinical || problems.length > 0) {
     throw new ConfigError(problems);
   }
@@ -217,5 +236,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : null,
     rateLimit: { max: values.RATE_LIMIT_MAX, windowMs: values.RATE_LIMIT_WINDOW_MS },
+    feedback: {
+      databaseUrl: values.DATABASE_URL,
+      sqliteFile: values.FEEDBACK_SQLITE_FILE ?? `${values.DATA_DIR.replace(/\/+$/, '')}/feedback.sqlite`,
+      hashKey: values.FEEDBACK_HASH_KEY,
+      snoozeDays: values.SNOOZE_DAYS,
+      snoozeReasonCodes: values.SNOOZE_REASON_CODES,
+    },
   };
 }

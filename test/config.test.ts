@@ -32,6 +32,17 @@ describe('configuration', () => {
     }
   });
 
+  it('requires a patient-hash key with PostgreSQL, so every replica hashes alike', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://db/cds' })).toThrow(
+      /FEEDBACK_HASH_KEY is required with DATABASE_URL/,
+    );
+    expect(
+      loadConfig({ DATABASE_URL: 'postgres://db/cds', FEEDBACK_HASH_KEY: 'k'.repeat(32) }).feedback
+        .databaseUrl,
+    ).toBe('postgres://db/cds');
+    expect(loadConfig({}).feedback.sqliteFile).toBe('data/feedback.sqlite');
+  });
+
   it('strips a trailing slash from the public base URL', () => {
     expect(loadConfig({ PUBLIC_BASE_URL: 'https://cds.example.org/' }).server.publicBaseUrl).toBe(
       'https://cds.example.org',

@@ -12,6 +12,7 @@ describe('openapi.yaml', () => {
   it('describes every endpoint', async () => {
     const document = parse(await renderOpenApi()) as { paths: Record<string, Record<string, unknown>> };
     expect(Object.keys(document.paths).sort()).toEqual([
+      '/analytics/cards',
       '/cds-services',
       '/cds-services/{id}',
       '/cds-services/{id}/feedback',

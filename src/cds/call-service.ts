@@ -9,6 +9,7 @@ import type { HookInput, HookName } from '../domain/patient-record.js';
 import { renderCard } from '../domain/render-card.js';
 import { BadRequestError, quoteName } from '../errors.js';
 import type { VerifiedClient } from '../auth/jwt-verifier.js';
+import type { FeedbackService } from '../feedback/feedback-service.js';
 import type { FhirReadCache } from '../fhir/fhir-cache.js';
 import { createFhirReader } from '../fhir/fhir-reader.js';
 import { fhirServerRefusal } from '../fhir/fhir-server-policy.js';
@@ -24,6 +25,7 @@ export interface CallServiceDeps {
   /** Injected in tests; the global fetch otherwise. */
   readonly fetch?: typeof fetch | undefined;
   readonly fhirCache?: FhirReadCache | undefined;
+  readonly feedback: FeedbackService;
 }
 
 function isServedHook(service: CdsServiceDefinition, hook: string): hook is HookName {
@@ -138,7 +140,14 @@ export async function callService(
 
   const record = toPatientRecord(context.patientId, resolved.resources);
   const input: HookInput = { hook, now: deps.now(), draftOrders, focusOrders };
-  const findings = evaluateRules(service.rules, record, input, deps.config.clinical);
+  const caller = { issuer: client?.iss ?? '', tenant: client?.tenant ?? '' };
+  let findings = evaluateRules(service.rules, record, input, deps.config.clinical);
+  const patientKey = deps.feedback.patientKey(caller, context.patientId);
+  if (findings.length > 0) {
+    // A rule a clinician overrode with "not now" stays quiet for this patient for the snooze period.
+    const snoozed = await deps.feedback.snoozedRules(patientKey, input.now);
+    findings = findings.filter((finding) => !snoozed.has(finding.ruleId));
+  }
   const lookup = createOrderLookup(deps.catalog.orders, record, draftOrders);
   const cards = findings
     .map((finding) =>
@@ -154,6 +163,7 @@ export async function callService(
       }),
     )
     .filter((card): card is CdsCardOut => card !== undefined);
+  deps.feedback.recordShown(cards, service.id, request.hookInstance, patientKey, caller, input.now);
   log.info(
     {
       ...bindings,

@@ -116,15 +116,24 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
       },
     },
     async (request) => {
+      const caller = { issuer: request.cdsClient?.iss ?? '', tenant: request.cdsClient?.tenant ?? '' };
+      // Acknowledged only once committed: a 2xx means the feedback is kept.
+      const stored = await deps.feedback.receive(
+        request.params.id,
+        request.body.feedback,
+        caller,
+        deps.now(),
+      );
       request.log.info(
         {
           serviceId: request.params.id,
           items: request.body.feedback.length,
+          stored,
           outcomes: request.body.feedback.map((item) => item.outcome),
         },
         'feedback received',
       );
-      return { received: request.body.feedback.length };
+      return { received: request.body.feedback.length, stored };
     },
   );
 };

@@ -159,7 +159,33 @@ export const FeedbackRequestSchema = z.object({
     .min(1),
 });
 
-export const FeedbackResponseSchema = z.object({ received: z.number().int() });
+export const FeedbackResponseSchema = z.object({
+  received: z.number().int().describe('items in the request'),
+  stored: z.number().int().describe('items not stored before (the same item reported twice is kept once)'),
+});
+
+export const AnalyticsQuerySchema = z.object({
+  from: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('start of the range (inclusive); default 30 days before `to`'),
+  to: z.iso.datetime({ offset: true }).optional().describe('end of the range (exclusive); default now'),
+});
+
+export const AnalyticsResponseSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  rules: z.array(
+    z.object({
+      serviceId: z.string(),
+      ruleId: z.string(),
+      shown: z.number().int(),
+      accepted: z.number().int(),
+      overridden: z.number().int(),
+      overrideReasons: z.record(z.string(), z.number().int()),
+    }),
+  ),
+});
 
 export const ErrorResponseSchema = z.object({
   statusCode: z.number().int(),

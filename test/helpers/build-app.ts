@@ -7,13 +7,21 @@ import { type AppDeps, buildApp } from '../../src/app.js';
 import { callService } from '../../src/cds/call-service.js';
 import { type Catalog, loadCatalog } from '../../src/catalog/load-catalog.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { type FeedbackService, openFeedbackService } from '../../src/feedback/feedback-service.js';
 import type { CdsCardOut } from '../../src/domain/findings.js';
 import type { CdsRequestBody } from '../../src/http/schemas.js';
 import { NOW, PATIENT_ID } from './builders.js';
 import { responseProblems } from './card-validator.js';
 
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ LOG_LEVEL: 'silent', ...env });
+  return loadConfig({ LOG_LEVEL: 'silent', FEEDBACK_SQLITE_FILE: ':memory:', ...env });
+}
+
+let feedbackPromise: Promise<FeedbackService> | undefined;
+/** An in-memory feedback store for calls made without an app. */
+function sharedFeedback(): Promise<FeedbackService> {
+  feedbackPromise ??= openFeedbackService(testConfig(), pino({ level: 'silent' }));
+  return feedbackPromise;
 }
 
 let catalogPromise: Promise<Catalog> | undefined;
@@ -128,7 +136,12 @@ export async function runService(serviceId: string, scenario: Scenario): Promise
   const { cards } = await callService(
     service,
     request,
-    { catalog, config: scenario.config ?? testConfig(), now: () => scenario.now ?? NOW },
+    {
+      catalog,
+      config: scenario.config ?? testConfig(),
+      now: () => scenario.now ?? NOW,
+      feedback: await sharedFeedback(),
+    },
     pino({ level: 'silent' }),
   );
   expect(responseProblems({ cards })).toEqual([]);

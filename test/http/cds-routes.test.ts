@@ -365,7 +365,7 @@ describe('feedback', () => {
       feedback: [item, { ...item, outcome: 'accepted', acceptedSuggestions: [{ id: 'a1' }] }],
     });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ received: 2 });
+    expect(response.json()).toEqual({ received: 2, stored: 2 });
   });
 
   it.each([

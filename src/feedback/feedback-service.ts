@@ -1,0 +1,217 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.js';
+import type { CdsCardOut } from '../domain/findings.js';
+import type { AnalyticsRow, FeedbackItem, FeedbackStore, ShownCard, Snooze } from './feedback-store.js';
+import { createPostgresStore } from './postgres-store.js';
+import { createSqliteStore } from './sqlite-store.js';
+
+/** A feedback item as CDS Hooks sends it (already validated). */
+export interface WireFeedbackItem {
+  readonly card: string;
+  readonly outcome: 'accepted' | 'overridden';
+  readonly acceptedSuggestions?: readonly { readonly id: string }[] | undefined;
+  readonly overrideReason?:
+    | {
+        readonly reason?: { readonly system: string; readonly code: string } | undefined;
+        readonly userComment?: string | undefined;
+      }
+    | undefined;
+  readonly outcomeTimestamp: string;
+}
+
+export interface CallerIdentity {
+  readonly issuer: string;
+  readonly tenant: string;
+}
+
+export interface FeedbackService {
+  readonly store: FeedbackStore;
+  /** A keyed hash of the patient as this caller names it: the store never sees the patient reference. */
+  patientKey(caller: CallerIdentity, patientId: string): string;
+  /** Remembers the cards a call returned (batched; feedback on them waits for the batch). */
+  recordShown(
+    cards: readonly CdsCardOut[],
+    serviceId: string,
+    hookInstance: string,
+    patientKey: string,
+    caller: CallerIdentity,
+    at: Date,
+  ): void;
+  snoozedRules(patientKey: string, at: Date): Promise<Set<string>>;
+  /** Card outcomes per service and rule, counting every card shown so far. */
+  analytics(from: Date, to: Date): Promise<AnalyticsRow[]>;
+  /** Stores feedback durably and idempotently; resolves once committed. Returns how many items were new. */
+  receive(
+    serviceId: string,
+    items: readonly WireFeedbackItem[],
+    caller: CallerIdentity,
+    now: Date,
+  ): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface FeedbackSettings {
+  readonly snoozeDays: number;
+  readonly snoozeReasonCodes: readonly string[];
+}
+
+const SHOWN_BATCH_MS = 50;
+const SHOWN_BATCH_SIZE = 200;
+const DAY_MS = 86_400_000;
+
+/** The same item reported twice has the same key, whatever order its fields came in. */
+function itemKey(serviceId: string, item: WireFeedbackItem): string {
+  const canonical = JSON.stringify([
+    serviceId,
+    item.card,
+    item.outcome,
+    new Date(item.outcomeTimestamp).toISOString(),
+    (item.acceptedSuggestions ?? []).map((suggestion) => suggestion.id).sort(),
+    item.overrideReason?.reason?.system ?? null,
+    item.overrideReason?.reason?.code ?? null,
+    item.overrideReason?.userComment ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export function createFeedbackService(
+  store: FeedbackStore,
+  hashKey: Buffer,
+  settings: FeedbackSettings,
+  log: FastifyBaseLogger,
+): FeedbackService {
+  let pending: ShownCard[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> = Promise.resolve();
+  let closing: Promise<void> | undefined;
+
+  function flush(): Promise<void> {
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    const batch = pending;
+    pending = [];
+    if (batch.length > 0) {
+      flushing = flushing
+        .then(() => store.recordShown(batch))
+        .catch((error: unknown) => {
+          log.error({ err: error, cards: batch.length }, 'could not record shown cards');
+        });
+    }
+    return flushing;
+  }
+
+  const snoozeReasons = new Set(settings.snoozeReasonCodes);
+  return {
+    store,
+    patientKey(caller, patientId) {
+      return createHmac('sha256', hashKey)
+        .update(`${caller.issuer}\n${caller.tenant}\nPatient/${patientId}`)
+        .digest('hex');
+    },
+    recordShown(cards, serviceId, hookInstance, patientKey, caller, at) {
+      for (const card of cards) {
+        pending.push({
+          cardUuid: card.uuid,
+          serviceId,
+          ruleId: card.source.topic.code,
+          patientKey,
+          hookInstance,
+          issuer: caller.issuer,
+          tenant: caller.tenant,
+          shownAt: at,
+        });
+      }
+      if (pending.length >= SHOWN_BATCH_SIZE) {
+        void flush();
+      } else if (!timer && pending.length > 0) {
+        timer = setTimeout(() => void flush(), SHOWN_BATCH_MS);
+      }
+    },
+    snoozedRules(patientKey, at) {
+      return store.snoozedRules(patientKey, at);
+    },
+    async analytics(from, to) {
+      await flush();
+      return store.analytics(from, to);
+    },
+    async receive(serviceId, items, caller, now) {
+      // Feedback can follow its card within milliseconds: the card must be on record first.
+      await flush();
+      const shown = new Map(
+        (await store.findShown(items.map((item) => item.card))).map((card) => [card.cardUuid, card]),
+      );
+      const snoozes: Snooze[] = [];
+      const records = items.map((item): FeedbackItem & { itemKey: string } => {
+        const card = shown.get(item.card);
+        const outcomeTimestamp = new Date(item.outcomeTimestamp);
+        const reason = item.overrideReason?.reason;
+        if (card && item.outcome === 'overridden' && reason && snoozeReasons.has(reason.code)) {
+          // From when the clinician said "not now", but never from the future.
+          const from = Math.min(outcomeTimestamp.getTime(), now.getTime());
+          snoozes.push({
+            patientKey: card.patientKey,
+            ruleId: card.ruleId,
+            until: new Date(from + settings.snoozeDays * DAY_MS),
+          });
+        }
+        return {
+          itemKey: itemKey(serviceId, item),
+          cardUuid: item.card,
+          serviceId,
+          ruleId: card?.ruleId ?? 'unknown',
+          hookInstance: card?.hookInstance ?? '',
+          outcome: item.outcome,
+          acceptedSuggestions: (item.acceptedSuggestions ?? []).map((suggestion) => suggestion.id),
+          overrideReasonSystem: reason?.system,
+          overrideReasonCode: reason?.code,
+          overrideComment: item.overrideReason?.userComment,
+          outcomeTimestamp,
+          issuer: caller.issuer,
+          tenant: caller.tenant,
+        };
+      });
+      return store.saveFeedback(records, snoozes);
+    },
+    close() {
+      closing ??= flush().then(() => store.close());
+      return closing;
+    },
+  };
+}
+
+/** The keyed-hash secret: configured, else kept in a file beside the SQLite database (made on first start). */
+function resolveHashKey(config: Config): Buffer {
+  const { feedback } = config;
+  if (feedback.hashKey) {
+    return Buffer.from(feedback.hashKey, 'utf8');
+  }
+  if (feedback.sqliteFile === ':memory:') {
+    return randomBytes(32);
+  }
+  const file = `${dirname(feedback.sqliteFile)}/patient-hash.key`;
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600, flag: 'wx' });
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8');
+}
+
+/** The store the configuration names, migrated, behind the feedback service. */
+export async function openFeedbackService(config: Config, log: FastifyBaseLogger): Promise<FeedbackService> {
+  const { feedback } = config;
+  const store = feedback.databaseUrl
+    ? createPostgresStore(feedback.databaseUrl)
+    : createSqliteStore(feedback.sqliteFile);
+  try {
+    await store.migrate();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  return createFeedbackService(store, resolveHashKey(config), feedback, log);
+}

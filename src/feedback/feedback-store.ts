@@ -1,0 +1,120 @@
+/**
+ * What the service keeps about its cards and what clinicians did with them. Two implementations share this
+ * interface and one test suite: SQLite (embedded default) and PostgreSQL (several replicas).
+ */
+
+/** A card the service returned, with a keyed hash of the patient: never the patient reference itself. */
+export interface ShownCard {
+  readonly cardUuid: string;
+  readonly serviceId: string;
+  readonly ruleId: string;
+  readonly patientKey: string;
+  readonly hookInstance: string;
+  readonly issuer: string;
+  readonly tenant: string;
+  readonly shownAt: Date;
+}
+
+/** One CDS Hooks feedback item, as received. */
+export interface FeedbackItem {
+  readonly cardUuid: string;
+  readonly serviceId: string;
+  /** From the shown card; "unknown" for a card this service has no record of. */
+  readonly ruleId: string;
+  readonly hookInstance: string;
+  readonly outcome: 'accepted' | 'overridden';
+  readonly acceptedSuggestions: readonly string[];
+  readonly overrideReasonSystem: string | undefined;
+  readonly overrideReasonCode: string | undefined;
+  readonly overrideComment: string | undefined;
+  readonly outcomeTimestamp: Date;
+  readonly issuer: string;
+  readonly tenant: string;
+}
+
+export interface Snooze {
+  readonly patientKey: string;
+  readonly ruleId: string;
+  readonly until: Date;
+}
+
+export interface AnalyticsRow {
+  readonly serviceId: string;
+  readonly ruleId: string;
+  readonly shown: number;
+  readonly accepted: number;
+  readonly overridden: number;
+  /** Overrides by reason code ("none" when no reason was given). */
+  readonly overrideReasons: Readonly<Record<string, number>>;
+}
+
+export interface FeedbackStore {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Creates or upgrades the schema; safe to run on every start and from several replicas. */
+  migrate(): Promise<void>;
+  recordShown(cards: readonly ShownCard[]): Promise<void>;
+  /** The shown cards among these uuids (to tie feedback to a rule and a patient). */
+  findShown(cardUuids: readonly string[]): Promise<ShownCard[]>;
+  /**
+   * Stores feedback items and snoozes, atomically; an item already stored is not stored again. Resolves once
+   * committed. Returns how many items were new.
+   */
+  saveFeedback(
+    items: readonly (FeedbackItem & { readonly itemKey: string })[],
+    snoozes: readonly Snooze[],
+  ): Promise<number>;
+  /** The rules snoozed for this patient at this time. */
+  snoozedRules(patientKey: string, at: Date): Promise<Set<string>>;
+  analytics(from: Date, to: Date): Promise<AnalyticsRow[]>;
+  close(): Promise<void>;
+}
+
+/** Analytics rows from per-(service, rule) counts, in a stable order. */
+export function toAnalyticsRows(
+  shown: readonly { serviceId: string; ruleId: string; count: number }[],
+  feedback: readonly {
+    serviceId: string;
+    ruleId: string;
+    outcome: string;
+    reason: string | null;
+    count: number;
+  }[],
+): AnalyticsRow[] {
+  const rows = new Map<
+    string,
+    {
+      serviceId: string;
+      ruleId: string;
+      shown: number;
+      accepted: number;
+      overridden: number;
+      overrideReasons: Record<string, number>;
+    }
+  >();
+  const row = (serviceId: string, ruleId: string) => {
+    const key = `${serviceId}\n${ruleId}`;
+    let entry = rows.get(key);
+    if (!entry) {
+      entry = { serviceId, ruleId, shown: 0, accepted: 0, overridden: 0, overrideReasons: {} };
+      rows.set(key, entry);
+    }
+    return entry;
+  };
+  for (const item of shown) {
+    row(item.serviceId, item.ruleId).shown += item.count;
+  }
+  for (const item of feedback) {
+    const entry = row(item.serviceId, item.ruleId);
+    const { count } = item;
+    if (item.outcome === 'accepted') {
+      entry.accepted += count;
+    } else {
+      entry.overridden += count;
+      const reason = item.reason ?? 'none';
+      entry.overrideReasons[reason] = (entry.overrideReasons[reason] ?? 0) + count;
+    }
+  }
+  return [...rows.values()].sort(
+    (a, b) => a.serviceId.localeCompare(b.serviceId) || a.ruleId.localeCompare(b.ruleId),
+  );
+}

@@ -1,0 +1,167 @@
+import pg from 'pg';
+import { type FeedbackStore, type ShownCard, toAnalyticsRows } from './feedback-store.js';
+import { MIGRATIONS } from './migrations.js';
+
+/** Any fixed number: replicas starting together take turns to migrate. */
+const MIGRATION_LOCK = 712_309_114;
+
+interface ShownRow {
+  card_uuid: string;
+  service_id: string;
+  rule_id: string;
+  patient_key: string;
+  hook_instance: string;
+  issuer: string;
+  tenant: string;
+  shown_at: Date;
+}
+
+/** The store for deployments with several replicas: PostgreSQL at DATABASE_URL. */
+export function createPostgresStore(connectionString: string): FeedbackStore {
+  const pool = new pg.Pool({ connectionString, max: 10 });
+
+  async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK');
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  return {
+    kind: 'postgres',
+    async migrate() {
+      await inTransaction(async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+        await client.query(
+          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)',
+        );
+        const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+        const applied = new Set(rows.map((row) => row.version));
+        for (const [index, step] of MIGRATIONS.postgres.entries()) {
+          if (!applied.has(index + 1)) {
+            await client.query(step);
+            await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())', [
+              index + 1,
+            ]);
+          }
+        }
+      });
+    },
+    async recordShown(cards) {
+      if (cards.length === 0) {
+        return;
+      }
+      const values: unknown[] = [];
+      const tuples = cards.map((card, index) => {
+        values.push(
+          card.cardUuid,
+          card.serviceId,
+          card.ruleId,
+          card.patientKey,
+          card.hookInstance,
+          card.issuer,
+          card.tenant,
+          card.shownAt,
+        );
+        const base = index * 8;
+        return `(${Array.from({ length: 8 }, (_, offset) => `$${base + offset + 1}`).join(', ')})`;
+      });
+      await pool.query(
+        `INSERT INTO shown_cards (card_uuid, service_id, rule_id, patient_key, hook_instance, issuer, tenant, shown_at)
+         VALUES ${tuples.join(', ')} ON CONFLICT (card_uuid) DO NOTHING`,
+        values,
+      );
+    },
+    async findShown(cardUuids) {
+      if (cardUuids.length === 0) {
+        return [];
+      }
+      const { rows } = await pool.query<ShownRow>('SELECT * FROM shown_cards WHERE card_uuid = ANY($1)', [
+        cardUuids,
+      ]);
+      return rows.map((row): ShownCard => ({
+        cardUuid: row.card_uuid,
+        serviceId: row.service_id,
+        ruleId: row.rule_id,
+        patientKey: row.patient_key,
+        hookInstance: row.hook_instance,
+        issuer: row.issuer,
+        tenant: row.tenant,
+        shownAt: row.shown_at,
+      }));
+    },
+    async saveFeedback(items, snoozes) {
+      return inTransaction(async (client) => {
+        let added = 0;
+        for (const item of items) {
+          const result = await client.query(
+            `INSERT INTO feedback (item_key, card_uuid, service_id, rule_id, hook_instance, outcome, accepted_suggestions,
+               override_reason_system, override_reason_code, override_comment, outcome_timestamp, issuer, tenant, received_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now()) ON CONFLICT (item_key) DO NOTHING`,
+            [
+              item.itemKey,
+              item.cardUuid,
+              item.serviceId,
+              item.ruleId,
+              item.hookInstance,
+              item.outcome,
+              JSON.stringify(item.acceptedSuggestions),
+              item.overrideReasonSystem ?? null,
+              item.overrideReasonCode ?? null,
+              item.overrideComment ?? null,
+              item.outcomeTimestamp,
+              item.issuer,
+              item.tenant,
+            ],
+          );
+          added += result.rowCount ?? 0;
+        }
+        for (const snooze of snoozes) {
+          await client.query(
+            `INSERT INTO snoozes (patient_key, rule_id, until) VALUES ($1, $2, $3)
+             ON CONFLICT (patient_key, rule_id) DO UPDATE SET until = GREATEST(snoozes.until, excluded.until)`,
+            [snooze.patientKey, snooze.ruleId, snooze.until],
+          );
+        }
+        return added;
+      });
+    },
+    async snoozedRules(patientKey, at) {
+      const { rows } = await pool.query<{ rule_id: string }>(
+        'SELECT rule_id FROM snoozes WHERE patient_key = $1 AND until > $2',
+        [patientKey, at],
+      );
+      return new Set(rows.map((row) => row.rule_id));
+    },
+    async analytics(from, to) {
+      const shown = await pool.query<{ serviceId: string; ruleId: string; count: number }>(
+        `SELECT service_id AS "serviceId", rule_id AS "ruleId", COUNT(*)::int AS count FROM shown_cards
+         WHERE shown_at >= $1 AND shown_at < $2 GROUP BY service_id, rule_id`,
+        [from, to],
+      );
+      const feedback = await pool.query<{
+        serviceId: string;
+        ruleId: string;
+        outcome: string;
+        reason: string | null;
+        count: number;
+      }>(
+        `SELECT service_id AS "serviceId", rule_id AS "ruleId", outcome, override_reason_code AS reason, COUNT(*)::int AS count FROM feedback
+         WHERE outcome_timestamp >= $1 AND outcome_timestamp < $2 GROUP BY service_id, rule_id, outcome, override_reason_code`,
+        [from, to],
+      );
+      return toAnalyticsRows(shown.rows, feedback.rows);
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
