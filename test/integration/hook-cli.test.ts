@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
@@ -8,20 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemoPatients } from '../../src/sandbox/demo-patients.js';
 import { type FhirSandbox, startFhirSandbox } from '../../src/sandbox/fhir-sandbox.js';
 import { buildTestApp } from '../helpers/build-app.js';
+import { freePort } from '../helpers/free-port.js';
 
 const run = promisify(execFile);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => {
-        resolve(port);
-      });
-    });
-  });
-}
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TOKEN = 'cli-token';
 

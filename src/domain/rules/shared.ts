@@ -1,4 +1,5 @@
 import type { Condition } from '@medplum/fhirtypes';
+import type { LabTiming, SuggestedOrder } from '../findings.js';
 import { conditionName, conditionOnset } from '../conditions.js';
 import { formatDate } from '../fhir-time.js';
 import { isAbove, isBelow, type LabResult } from '../lab-results.js';
@@ -107,4 +108,22 @@ export function shortLabel(name: string, max = 40): string {
   const cut = name.slice(0, max);
   const lastSpace = cut.lastIndexOf(' ');
   return `${(lastSpace > max / 2 ? cut.slice(0, lastSpace) : cut).trimEnd()}…`;
+}
+
+/**
+ * Vitamin D repletion as in rule VD: ergocalciferol 50,000 IU weekly, or (when not deficient) cholecalciferol
+ * 2,000 IU daily, and a recheck of 25(OH)D.
+ */
+export function repletionSuggestions(options: {
+  deficient: boolean;
+  recommendErgocalciferol: boolean;
+  recheck: LabTiming;
+}): SuggestedOrder[] {
+  return [
+    { kind: 'medication', medication: 'ergocalciferolWeekly', recommended: options.recommendErgocalciferol },
+    ...(options.deficient
+      ? []
+      : [{ kind: 'medication' as const, medication: 'cholecalciferolDaily' as const, recommended: false }]),
+    { kind: 'lab', lab: 'vitaminD', recommended: true, timing: options.recheck },
+  ];
 }

@@ -5,7 +5,7 @@ import type { Finding } from '../findings.js';
 import { vitaminDResults } from '../lab-results.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { plannedSpineSurgeries, type SpineSurgery, spineSurgeryOrders } from '../spine-surgery.js';
-import { classifyVitaminD, reportedValue, resultFact, shortLabel } from './shared.js';
+import { classifyVitaminD, reportedValue, resultFact, shortLabel, repletionSuggestions } from './shared.js';
 
 function surgeryInFocus(record: PatientRecord, input: HookInput): SpineSurgery | undefined {
   switch (input.hook) {
@@ -81,13 +81,11 @@ export function evaluateSpinePreop(
     facts: [surgeryFact, resultFact(latest)],
     threshold: `Pre-operative target: at or above ${settings.targetNgMl} ng/mL; deficiency below ${settings.deficientBelowNgMl} ng/mL.`,
     notes: [],
-    suggestions: [
-      { kind: 'medication', medication: 'ergocalciferolWeekly', recommended: true },
-      ...(deficient
-        ? []
-        : [{ kind: 'medication' as const, medication: 'cholecalciferolDaily' as const, recommended: false }]),
-      { kind: 'lab', lab: 'vitaminD', recommended: true, timing: { kind: 'before-surgery' } },
-    ],
+    suggestions: repletionSuggestions({
+      deficient,
+      recommendErgocalciferol: true,
+      recheck: { kind: 'before-surgery' },
+    }),
     selectionBehavior: 'any',
     reasonConditionId,
   };

@@ -13,6 +13,7 @@ import {
   reportedValue,
   resultFact,
   shortLabel,
+  repletionSuggestions,
 } from './shared.js';
 
 /**
@@ -109,18 +110,11 @@ export function evaluateVitaminDBackPain(
     facts: [...painFacts, resultFact(latest)],
     threshold: thresholds,
     notes: [],
-    suggestions: [
-      { kind: 'medication', medication: 'ergocalciferolWeekly', recommended: deficient },
-      ...(deficient
-        ? []
-        : [{ kind: 'medication' as const, medication: 'cholecalciferolDaily' as const, recommended: false }]),
-      {
-        kind: 'lab',
-        lab: 'vitaminD',
-        recommended: true,
-        timing: { kind: 'after-weeks', weeks: settings.recheckAfterWeeks },
-      },
-    ],
+    suggestions: repletionSuggestions({
+      deficient,
+      recommendErgocalciferol: deficient,
+      recheck: { kind: 'after-weeks', weeks: settings.recheckAfterWeeks },
+    }),
     selectionBehavior: 'any',
     reasonConditionId: painCondition.id,
   };
