@@ -1,7 +1,7 @@
 // `npm run bench`: throughput, latency and peak memory of the service on loopback, beside a bare Fastify
 // ceiling for the same payloads. Every server runs in its own process; the figures are comparable within
 // one run (the machine is shared), so the ratios are what to read.
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { buildHookRequest } from '../../src/sandbox/ehr-client.js';
 import { type Child, type LoadResult, load, memoryOf, startChild } from './harness.js';
 import { BENCH_PATIENT_ID } from './realistic-patient.js';
@@ -19,6 +19,7 @@ const serviceEnv = (extra: Record<string, string> = {}) => ({
   LOG_LEVEL: 'warn',
   RATE_LIMIT_MAX: '1000000000',
   FHIR_DEADLINE_MS: '5000',
+  FEEDBACK_SQLITE_FILE: `${tmpdir()}/vitamin-cds-bench-${process.pid}.sqlite`,
   ...extra,
 });
 

@@ -1,6 +1,7 @@
 // `npm run soak`: holds a steady rate against the service for a set time (complete prefetch from the
 // benchmark patient) and reports errors and the service's RSS after warm-up and at the end.
 // SOAK_SECONDS (default 300), SOAK_RATE (default 300 req/s), SOAK_SERVICE (default vitamin-d-back-pain).
+import { tmpdir } from 'node:os';
 import { buildHookRequest } from '../../src/sandbox/ehr-client.js';
 import { load, memoryOf, startChild } from './harness.js';
 import { BENCH_PATIENT_ID } from './realistic-patient.js';
@@ -18,7 +19,12 @@ const sandbox = await startChild(
 );
 const service = await startChild(
   ['dist/server.js'],
-  { PORT: '3903', LOG_LEVEL: 'warn', RATE_LIMIT_MAX: '1000000000' },
+  {
+    PORT: '3903',
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_MAX: '1000000000',
+    FEEDBACK_SQLITE_FILE: `${tmpdir()}/vitamin-cds-soak-${process.pid}.sqlite`,
+  },
   'http://127.0.0.1:3903',
 );
 try {
