@@ -118,3 +118,53 @@ export function toAnalyticsRows(
     (a, b) => a.serviceId.localeCompare(b.serviceId) || a.ruleId.localeCompare(b.ruleId),
   );
 }
+
+/** A shown_cards row as both databases return it (times as text in SQLite, Date in PostgreSQL). */
+export interface ShownCardRow {
+  card_uuid: string;
+  service_id: string;
+  rule_id: string;
+  patient_key: string;
+  hook_instance: string;
+  issuer: string;
+  tenant: string;
+  shown_at: string | Date;
+}
+
+export function toShownCard(row: ShownCardRow): ShownCard {
+  return {
+    cardUuid: row.card_uuid,
+    serviceId: row.service_id,
+    ruleId: row.rule_id,
+    patientKey: row.patient_key,
+    hookInstance: row.hook_instance,
+    issuer: row.issuer,
+    tenant: row.tenant,
+    shownAt: new Date(row.shown_at),
+  };
+}
+
+/** The feedback columns both stores insert, in order (received_at is the database's own clock). */
+export const FEEDBACK_COLUMNS =
+  'item_key, card_uuid, service_id, rule_id, hook_instance, outcome, accepted_suggestions, override_reason_system, override_reason_code, override_comment, outcome_timestamp, issuer, tenant';
+
+export function feedbackValues(
+  item: FeedbackItem & { readonly itemKey: string },
+  time: (date: Date) => string | Date,
+): unknown[] {
+  return [
+    item.itemKey,
+    item.cardUuid,
+    item.serviceId,
+    item.ruleId,
+    item.hookInstance,
+    item.outcome,
+    JSON.stringify(item.acceptedSuggestions),
+    item.overrideReasonSystem ?? null,
+    item.overrideReasonCode ?? null,
+    item.overrideComment ?? null,
+    time(item.outcomeTimestamp),
+    item.issuer,
+    item.tenant,
+  ];
+}

@@ -1,20 +1,16 @@
 import pg from 'pg';
-import { type FeedbackStore, type ShownCard, toAnalyticsRows } from './feedback-store.js';
+import {
+  FEEDBACK_COLUMNS,
+  type FeedbackStore,
+  feedbackValues,
+  type ShownCardRow,
+  toAnalyticsRows,
+  toShownCard,
+} from './feedback-store.js';
 import { MIGRATIONS } from './migrations.js';
 
 /** Any fixed number: replicas starting together take turns to migrate. */
 const MIGRATION_LOCK = 712_309_114;
-
-interface ShownRow {
-  card_uuid: string;
-  service_id: string;
-  rule_id: string;
-  patient_key: string;
-  hook_instance: string;
-  issuer: string;
-  tenant: string;
-  shown_at: Date;
-}
 
 /** The store for deployments with several replicas: PostgreSQL at DATABASE_URL. */
 export function createPostgresStore(connectionString: string): FeedbackStore {
@@ -84,43 +80,19 @@ export function createPostgresStore(connectionString: string): FeedbackStore {
       if (cardUuids.length === 0) {
         return [];
       }
-      const { rows } = await pool.query<ShownRow>('SELECT * FROM shown_cards WHERE card_uuid = ANY($1)', [
+      const { rows } = await pool.query<ShownCardRow>('SELECT * FROM shown_cards WHERE card_uuid = ANY($1)', [
         cardUuids,
       ]);
-      return rows.map((row): ShownCard => ({
-        cardUuid: row.card_uuid,
-        serviceId: row.service_id,
-        ruleId: row.rule_id,
-        patientKey: row.patient_key,
-        hookInstance: row.hook_instance,
-        issuer: row.issuer,
-        tenant: row.tenant,
-        shownAt: row.shown_at,
-      }));
+      return rows.map(toShownCard);
     },
     async saveFeedback(items, snoozes) {
       return inTransaction(async (client) => {
         let added = 0;
         for (const item of items) {
           const result = await client.query(
-            `INSERT INTO feedback (item_key, card_uuid, service_id, rule_id, hook_instance, outcome, accepted_suggestions,
-               override_reason_system, override_reason_code, override_comment, outcome_timestamp, issuer, tenant, received_at)
+            `INSERT INTO feedback (${FEEDBACK_COLUMNS}, received_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now()) ON CONFLICT (item_key) DO NOTHING`,
-            [
-              item.itemKey,
-              item.cardUuid,
-              item.serviceId,
-              item.ruleId,
-              item.hookInstance,
-              item.outcome,
-              JSON.stringify(item.acceptedSuggestions),
-              item.overrideReasonSystem ?? null,
-              item.overrideReasonCode ?? null,
-              item.overrideComment ?? null,
-              item.outcomeTimestamp,
-              item.issuer,
-              item.tenant,
-            ],
+            feedbackValues(item, (date) => date),
           );
           added += result.rowCount ?? 0;
         }

@@ -1,30 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { type FeedbackStore, type ShownCard, toAnalyticsRows } from './feedback-store.js';
+import {
+  FEEDBACK_COLUMNS,
+  type FeedbackStore,
+  feedbackValues,
+  type ShownCardRow,
+  toAnalyticsRows,
+  toShownCard,
+} from './feedback-store.js';
 import { MIGRATIONS } from './migrations.js';
-
-interface ShownRow {
-  card_uuid: string;
-  service_id: string;
-  rule_id: string;
-  patient_key: string;
-  hook_instance: string;
-  issuer: string;
-  tenant: string;
-  shown_at: string;
-}
-
-const toShown = (row: ShownRow): ShownCard => ({
-  cardUuid: row.card_uuid,
-  serviceId: row.service_id,
-  ruleId: row.rule_id,
-  patientKey: row.patient_key,
-  hookInstance: row.hook_instance,
-  issuer: row.issuer,
-  tenant: row.tenant,
-  shownAt: new Date(row.shown_at),
-});
 
 /**
  * The embedded store: one SQLite file (node:sqlite). WAL with synchronous=NORMAL: a commit survives the process
@@ -60,9 +45,7 @@ export function createSqliteStore(file: string): FeedbackStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       insertFeedback: db.prepare(
-        `INSERT OR IGNORE INTO feedback (item_key, card_uuid, service_id, rule_id, hook_instance, outcome, accepted_suggestions,
-           override_reason_system, override_reason_code, override_comment, outcome_timestamp, issuer, tenant, received_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO feedback (${FEEDBACK_COLUMNS}, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       upsertSnooze: db.prepare(
         `INSERT INTO snoozes (patient_key, rule_id, until) VALUES (?, ?, ?)
@@ -119,8 +102,8 @@ export function createSqliteStore(file: string): FeedbackStore {
       }
       const rows = db
         .prepare(`SELECT * FROM shown_cards WHERE card_uuid IN (${cardUuids.map(() => '?').join(', ')})`)
-        .all(...cardUuids) as unknown as ShownRow[];
-      return rows.map(toShown);
+        .all(...cardUuids) as unknown as ShownCardRow[];
+      return rows.map(toShownCard);
     },
     async saveFeedback(items, snoozes) {
       const { insertFeedback, upsertSnooze } = ready();
@@ -129,19 +112,7 @@ export function createSqliteStore(file: string): FeedbackStore {
         let added = 0;
         for (const item of items) {
           const result = insertFeedback.run(
-            item.itemKey,
-            item.cardUuid,
-            item.serviceId,
-            item.ruleId,
-            item.hookInstance,
-            item.outcome,
-            JSON.stringify(item.acceptedSuggestions),
-            item.overrideReasonSystem ?? null,
-            item.overrideReasonCode ?? null,
-            item.overrideComment ?? null,
-            item.outcomeTimestamp.toISOString(),
-            item.issuer,
-            item.tenant,
+            ...(feedbackValues(item, (date) => date.toISOString()) as (string | null)[]),
             receivedAt,
           );
           added += Number(result.changes);
