@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
@@ -58,6 +58,23 @@ export interface FeedbackSettings {
   readonly snoozeReasonCodes: readonly string[];
 }
 
+/**
+ * Snoozes change rarely and are read on every call that has something to say: each replica keeps what it
+ * read for a few seconds (a snooze stored by another replica takes effect there within this time; one stored
+ * here takes effect at once).
+ */
+const SNOOZE_CACHE_MS = 5000;
+const CACHE_LIMIT = 10_000;
+
+/** A Map bounded by dropping everything when full: simple, and enough for keys that recur within seconds. */
+function boundedSet<K, V>(map: Map<K, V>, key: K, value: V): V {
+  if (map.size >= CACHE_LIMIT) {
+    map.clear();
+  }
+  map.set(key, value);
+  return value;
+}
+
 const SHOWN_BATCH_MS = 50;
 const SHOWN_BATCH_SIZE = 200;
 const DAY_MS = 86_400_000;
@@ -106,12 +123,18 @@ export function createFeedbackService(
   }
 
   const snoozeReasons = new Set(settings.snoozeReasonCodes);
+  // A KeyObject made once: handing createHmac the raw bytes re-derives one on every call.
+  const key = createSecretKey(hashKey);
+  const patientKeys = new Map<string, string>();
+  const snoozeCache = new Map<string, { expires: number; rules: Promise<Set<string>> }>();
   return {
     store,
     patientKey(caller, patientId) {
-      return createHmac('sha256', hashKey)
-        .update(`${caller.issuer}\n${caller.tenant}\nPatient/${patientId}`)
-        .digest('hex');
+      const reference = `${caller.issuer}\n${caller.tenant}\nPatient/${patientId}`;
+      return (
+        patientKeys.get(reference) ??
+        boundedSet(patientKeys, reference, createHmac('sha256', key).update(reference).digest('hex'))
+      );
     },
     recordShown(cards, serviceId, hookInstance, patientKey, caller, at) {
       for (const card of cards) {
@@ -133,7 +156,16 @@ export function createFeedbackService(
       }
     },
     snoozedRules(patientKey, at) {
-      return store.snoozedRules(patientKey, at);
+      const cacheKey = `${patientKey} ${Math.floor(at.getTime() / SNOOZE_CACHE_MS)}`;
+      const cached = snoozeCache.get(cacheKey);
+      const now = Date.now();
+      if (cached && cached.expires > now) {
+        return cached.rules;
+      }
+      const rules = store.snoozedRules(patientKey, at);
+      rules.catch(() => snoozeCache.delete(cacheKey));
+      boundedSet(snoozeCache, cacheKey, { expires: now + SNOOZE_CACHE_MS, rules });
+      return rules;
     },
     async analytics(from, to) {
       await flush();
@@ -175,7 +207,12 @@ export function createFeedbackService(
           tenant: caller.tenant,
         };
       });
-      return store.saveFeedback(records, snoozes);
+      const stored = await store.saveFeedback(records, snoozes);
+      if (snoozes.length > 0) {
+        // This replica honours a new snooze at once.
+        snoozeCache.clear();
+      }
+      return stored;
     },
     close() {
       closing ??= flush().then(() => store.close());
