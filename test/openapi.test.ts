@@ -17,6 +17,7 @@ describe('openapi.yaml', () => {
       '/cds-services/{id}',
       '/cds-services/{id}/feedback',
       '/healthz',
+      '/metrics',
       '/readyz',
     ]);
     expect(Object.keys(document.paths['/cds-services/{id}'] ?? {})).toEqual(['post']);

@@ -69,18 +69,29 @@ export const metricsRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackService }>
     labelNames: ['service', 'rule', 'outcome', 'reason'],
     registers: [registry],
   });
-  app.get('/metrics', { config: { rateLimit: false }, schema: { hide: true } }, async (_request, reply) => {
-    const rows = await feedback.analytics(since, until);
-    shown.reset();
-    outcomes.reset();
-    for (const row of rows) {
-      const labels = { service: row.serviceId, rule: row.ruleId };
-      shown.inc(labels, row.shown);
-      outcomes.inc({ ...labels, outcome: 'accepted', reason: '' }, row.accepted);
-      for (const [reason, count] of Object.entries(row.overrideReasons)) {
-        outcomes.inc({ ...labels, outcome: 'overridden', reason }, count);
+  app.get(
+    '/metrics',
+    {
+      config: { rateLimit: false },
+      schema: {
+        summary: 'Prometheus metrics (text exposition format): card and feedback counts, process metrics',
+        tags: ['operations'],
+        produces: ['text/plain'],
+      },
+    },
+    async (_request, reply) => {
+      const rows = await feedback.analytics(since, until);
+      shown.reset();
+      outcomes.reset();
+      for (const row of rows) {
+        const labels = { service: row.serviceId, rule: row.ruleId };
+        shown.inc(labels, row.shown);
+        outcomes.inc({ ...labels, outcome: 'accepted', reason: '' }, row.accepted);
+        for (const [reason, count] of Object.entries(row.overrideReasons)) {
+          outcomes.inc({ ...labels, outcome: 'overridden', reason }, count);
+        }
       }
-    }
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+      return reply.type(registry.contentType).send(await registry.metrics());
+    },
+  );
 };

@@ -12,7 +12,7 @@ function runServer(
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', SERVER], {
-      env: { ...process.env, LOG_LEVEL: 'info', ...env },
+      env: { ...process.env, LOG_LEVEL: 'info', FEEDBACK_SQLITE_FILE: ':memory:', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
