@@ -37,7 +37,7 @@ function draftOrderResources(draftOrders: DraftOrders | undefined): Resource[] {
     entry.resource ? [entry.resource as unknown as Resource] : [],
   );
   resources.forEach((resource, index) => {
-    const problem = resourceProblem(resource);
+    const problem = resourceProblem(resource, { draftOrder: true });
     if (problem) {
       throw new BadRequestError(
         `context.draftOrders.entry[${index}].resource (${quoteName(resource.resourceType)}) is not valid: ${problem}`,

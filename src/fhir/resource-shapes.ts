@@ -14,7 +14,6 @@ const Coding = z.looseObject({
 const CodeableConcept = z.looseObject({ coding: z.array(Coding).optional(), text: z.string().optional() });
 const Period = z.looseObject({ start: z.string().optional(), end: z.string().optional() });
 const Reference = z.looseObject({ reference: z.string().optional(), display: z.string().optional() });
-const Status = z.string().min(1);
 
 const Medication = {
   medicationCodeableConcept: CodeableConcept.optional(),
@@ -30,7 +29,8 @@ const Medication = {
     .optional(),
 };
 
-const SHAPES: Readonly<Record<string, z.ZodType>> = {
+/** Shapes per type; `status` is passed in because draft orders may still lack one (order-select). */
+const shapes = (Status: z.ZodType): Readonly<Record<string, z.ZodType>> => ({
   Patient: z.looseObject({
     deceasedBoolean: z.boolean().optional(),
     deceasedDateTime: z.string().optional(),
@@ -81,23 +81,30 @@ const SHAPES: Readonly<Record<string, z.ZodType>> = {
     performedPeriod: Period.optional(),
     reasonReference: z.array(Reference).optional(),
   }),
-};
+});
 
 /**
  * The zod shapes compiled once to JSON Schema validators: on the hot path a check allocates nothing, where a
  * zod parse would copy every resource. zod stays the one definition.
  */
 const ajv = new Ajv({ allErrors: false, strict: false });
-const VALIDATORS: ReadonlyMap<string, ValidateFunction> = new Map(
-  Object.entries(SHAPES).map(([type, shape]) => [
-    type,
-    ajv.compile(z.toJSONSchema(shape, { io: 'input', target: 'draft-7' })),
-  ]),
-);
+const compileAll = (status: z.ZodType): ReadonlyMap<string, ValidateFunction> =>
+  new Map(
+    Object.entries(shapes(status)).map(([type, shape]) => [
+      type,
+      ajv.compile(z.toJSONSchema(shape, { io: 'input', target: 'draft-7' })),
+    ]),
+  );
+const VALIDATORS = compileAll(z.string().min(1));
+/** CDS Hooks: order-select fires while the order is being written, so its details may be incomplete. */
+const DRAFT_ORDER_VALIDATORS = compileAll(z.string().min(1).optional());
 
 /** Undefined when the resource is usable, else a short description of the first problem. */
-export function resourceProblem(resource: { resourceType: string }): string | undefined {
-  const validate = VALIDATORS.get(resource.resourceType);
+export function resourceProblem(
+  resource: { resourceType: string },
+  options: { draftOrder?: boolean } = {},
+): string | undefined {
+  const validate = (options.draftOrder ? DRAFT_ORDER_VALIDATORS : VALIDATORS).get(resource.resourceType);
   if (!validate || validate(resource)) {
     return undefined;
   }

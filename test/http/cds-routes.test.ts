@@ -428,3 +428,39 @@ describe('browser clients and operations', () => {
     expect(response.json<{ code: string }>().code).toBe('NOT_FOUND');
   });
 });
+
+describe('draft orders may be incomplete (order-select)', () => {
+  it('reads a draft order without a status', async () => {
+    const { status: _status, ...withoutStatus } = serviceRequest(LUMBAR_FUSION, { id: 'unfinished' });
+    const response = await post('/cds-services/spine-preop-vitamin-d', {
+      hook: 'order-select',
+      hookInstance: HOOK_INSTANCE,
+      context: {
+        userId: 'Practitioner/dr-1',
+        patientId: 'pt-1',
+        draftOrders: draftOrders(withoutStatus as never),
+        selections: ['ServiceRequest/unfinished'],
+      },
+      prefetch: await prefetch('spine-preop-vitamin-d', []),
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json<{ cards: unknown[] }>().cards).toHaveLength(1);
+  });
+
+  it('still refuses a draft order whose fields have the wrong type', async () => {
+    const response = await post('/cds-services/spine-preop-vitamin-d', {
+      hook: 'order-sign',
+      hookInstance: HOOK_INSTANCE,
+      context: {
+        userId: 'Practitioner/dr-1',
+        patientId: 'pt-1',
+        draftOrders: draftOrders({ resourceType: 'ServiceRequest', id: 'x', code: 'fusion' } as never),
+      },
+      prefetch: await prefetch('spine-preop-vitamin-d', []),
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json<{ message: string }>().message).toMatch(
+      /context\.draftOrders\.entry\[0\]\.resource \("ServiceRequest"\) is not valid: code/,
+    );
+  });
+});
