@@ -164,12 +164,13 @@ export const FeedbackResponseSchema = z.object({
   stored: z.number().int().describe('items not stored before (the same item reported twice is kept once)'),
 });
 
+const DateOrDateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);
+
 export const AnalyticsQuerySchema = z.object({
-  from: z.iso
-    .datetime({ offset: true })
-    .optional()
-    .describe('start of the range (inclusive); default 30 days before `to`'),
-  to: z.iso.datetime({ offset: true }).optional().describe('end of the range (exclusive); default now'),
+  from: DateOrDateTime.optional().describe(
+    'start of the range (inclusive; a date means its midnight UTC); default 30 days before `to`',
+  ),
+  to: DateOrDateTime.optional().describe('end of the range (exclusive); default now'),
 });
 
 export const AnalyticsResponseSchema = z.object({

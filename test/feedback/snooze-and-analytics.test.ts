@@ -136,6 +136,18 @@ describe('analytics', () => {
     expect(metrics).toContain('process_resident_memory_bytes');
   });
 
+  it('takes plain dates, and refuses what is not a date', async () => {
+    const byDate = await today.inject({
+      method: 'GET',
+      url: '/analytics/cards?from=2026-11-01&to=2027-01-15',
+    });
+    expect(byDate.statusCode).toBe(200);
+    expect(byDate.json<{ from: string; rules: unknown[] }>().from).toBe('2026-11-01T00:00:00.000Z');
+    expect((await today.inject({ method: 'GET', url: '/analytics/cards?from=last-week' })).statusCode).toBe(
+      400,
+    );
+  });
+
   it('refuses a range that ends before it starts', async () => {
     const response = await today.inject({
       method: 'GET',
