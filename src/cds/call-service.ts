@@ -159,6 +159,7 @@ export async function callService(
         serviceTitle: service.title,
         hookInstance: request.hookInstance,
         patientId: context.patientId,
+        patientKey,
         now: input.now,
       }),
     )

@@ -17,6 +17,11 @@ export interface RenderContext {
   readonly serviceTitle: string;
   readonly hookInstance: string;
   readonly patientId: string;
+  /**
+   * Set apart the uuids of different patients' cards even when a client reuses a hookInstance, so feedback is
+   * tied to the right patient (a keyed hash of the patient, never the reference itself).
+   */
+  readonly patientKey: string;
   readonly now: Date;
 }
 
@@ -143,7 +148,7 @@ export function renderCard(finding: Finding, context: RenderContext): CdsCardOut
   if (remaining.length === 0) {
     return undefined;
   }
-  const uuid = uuidv5(`${context.hookInstance}|${context.serviceId}|${finding.ruleId}`);
+  const uuid = uuidv5(`${context.hookInstance}|${context.serviceId}|${finding.ruleId}|${context.patientKey}`);
   const suggestions = remaining.map((suggestion) => buildSuggestion(suggestion, finding, context, uuid));
   const recommendedCount = suggestions.filter((suggestion) => suggestion.isRecommended).length;
   return {

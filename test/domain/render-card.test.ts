@@ -71,6 +71,7 @@ describe('card summaries', () => {
       serviceTitle: 'Vitamin D in chronic back or neck pain',
       hookInstance: 'h-1',
       patientId: 'p',
+      patientKey: 'key-of-p',
       now: NOW,
     });
     expect(card?.summary).toBe(

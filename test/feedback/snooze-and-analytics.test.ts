@@ -156,3 +156,32 @@ describe('analytics', () => {
     expect(response.statusCode).toBe(400);
   });
 });
+
+describe('a client that reuses one hookInstance', () => {
+  it('still gets a different card uuid for each patient, so feedback snoozes the right one', async () => {
+    const templates = (await defaultCatalog()).services.get('vitamin-d-back-pain')!.prefetch;
+    const view = async (patientId: string) =>
+      (
+        await today.inject({
+          method: 'POST',
+          url: '/cds-services/vitamin-d-back-pain',
+          payload: {
+            hook: 'patient-view',
+            hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea',
+            context: { userId: 'Practitioner/1', patientId },
+            prefetch: prefetchFor(
+              templates,
+              [patient(patientId), chronicLowBackPain({ patientId })],
+              patientId,
+            ),
+          },
+        })
+      ).json<{ cards: { uuid: string }[] }>().cards;
+    const [first] = await view('reuse-x');
+    const [second] = await view('reuse-y');
+    expect(first!.uuid).not.toBe(second!.uuid);
+    await sendFeedback(today, [overridden(second!.uuid, 'already-treated')]);
+    expect(await view('reuse-y')).toEqual([]);
+    expect(await view('reuse-x')).toHaveLength(1);
+  });
+});
