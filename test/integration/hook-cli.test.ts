@@ -75,6 +75,36 @@ describe('npm run hook', () => {
       /\[WARNING\] Lumbar spinal fusion planned and no vitamin D result in 90 days/,
     ],
     [['b12-drug-risk', 'patient-view', '--patient', 'demo-negative'], /\(no cards\)/],
+    [
+      ['b12-drug-risk', 'patient-view', '--patient', 'demo-b12-ppi-deficient'],
+      /\[WARNING\] Vitamin B12 deficiency \(150 pg\/mL/,
+    ],
+    [
+      ['spine-preop-vitamin-d', 'patient-view', '--patient', 'demo-sp-low'],
+      /\[WARNING\] Vitamin D 22 ng\/mL .* below 30 ng\/mL before Laminectomy/,
+    ],
+    [
+      [
+        'spine-preop-vitamin-d',
+        'order-sign',
+        '--patient',
+        'demo-vd-untested',
+        '--order',
+        'cds-hooks/examples/orders/lumbar-fusion.json',
+      ],
+      /\[WARNING\] Lumbar spinal fusion planned/,
+    ],
+    [
+      [
+        'b12-drug-risk',
+        'order-select',
+        '--patient',
+        'demo-b12-metformin-untested',
+        '--order',
+        'cds-hooks/examples/orders/omeprazole.json',
+      ],
+      /\[INFO\] Omeprazole 20 mg capsule ordered for a patient at B12 risk/,
+    ],
   ])('%j prints the cards', async (args, expected) => {
     const { stdout } = await hook(
       ...args,
