@@ -51,7 +51,9 @@ const EnvSchema = z.object({
   AUTH_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
   FHIR_SERVER_ALLOWLIST: csv.default(['loopback']),
   FHIR_ALLOW_INSECURE_HTTP: booleanString.default(false),
-  RATE_LIMIT_MAX: z.coerce.number().int().positive().default(10_000),
+  // Per client per window. An EHR's integration engine is one client for a whole hospital: its peak must
+  // never be throttled, so the default sits above what one process can serve.
+  RATE_LIMIT_MAX: z.coerce.number().int().positive().default(120_000),
   DATA_DIR: z.string().min(1).default('data'),
   FEEDBACK_SQLITE_FILE: z.string().min(1).optional(),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),

@@ -14,6 +14,7 @@ describe('configuration', () => {
       publicBaseUrl: 'http://127.0.0.1:3000',
     });
     expect(config.fhir.deadlineMs).toBe(2000);
+    expect(config.rateLimit).toEqual({ max: 120_000, windowMs: 60_000 });
     expect(config.clinical.vitaminD.untestedWindowMonths).toBe(12);
     expect(config.clinical.b12.untestedWindowMonths).toBe(36);
   });

@@ -1,6 +1,7 @@
 // `npm run soak`: holds a steady rate against the service for a set time (complete prefetch from the
 // benchmark patient) and reports errors and the service's RSS after warm-up and at the end.
 // SOAK_SECONDS (default 300), SOAK_RATE (default 300 req/s), SOAK_SERVICE (default vitamin-d-back-pain).
+// The service runs with its production defaults (rate limit included), except a quieter log level.
 import { tmpdir } from 'node:os';
 import { buildHookRequest } from '../../src/sandbox/ehr-client.js';
 import { load, memoryOf, startChild } from './harness.js';
