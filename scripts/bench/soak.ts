@@ -23,7 +23,6 @@ const service = await startChild(
   {
     PORT: '3903',
     LOG_LEVEL: 'warn',
-    RATE_LIMIT_MAX: '1000000000',
     FEEDBACK_SQLITE_FILE: `${tmpdir()}/vitamin-cds-soak-${process.pid}.sqlite`,
   },
   'http://127.0.0.1:3903',
