@@ -99,7 +99,6 @@ export interface DrugUse {
   /** Earliest start across all the patient's records of this drug class; undefined when none is dated. */
   readonly start: Date | undefined;
   readonly names: string[];
-  readonly records: MedicationRecord[];
 }
 
 /**
@@ -125,7 +124,6 @@ export function currentDrugUse(
       drug,
       start: starts.length > 0 ? new Date(Math.min(...starts.map((date) => date.getTime()))) : undefined,
       names: [...new Set(counted.map(medicationName))],
-      records: counted,
     });
   }
   return uses;

@@ -17,7 +17,6 @@ export function isSpineSurgeryConcept(concept: CodeableConcept | undefined): boo
 }
 
 export interface SpineSurgery {
-  readonly reference: string;
   readonly name: string;
   readonly date: Date | undefined;
   /** The Condition the surgery is for, when the order says so. */
@@ -33,7 +32,6 @@ function describe(resource: ServiceRequest | Procedure): SpineSurgery {
     .map((reference) => reference.reference ?? '')
     .find((reference) => reference.startsWith('Condition/'));
   return {
-    reference: `${resource.resourceType}/${resource.id ?? ''}`,
     name: conceptLabel(resource.code) ?? 'Spine surgery',
     date,
     reasonConditionId: reason?.slice('Condition/'.length),

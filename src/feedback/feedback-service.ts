@@ -28,7 +28,6 @@ export interface CallerIdentity {
 }
 
 export interface FeedbackService {
-  readonly store: FeedbackStore;
   /** A keyed hash of the patient as this caller names it: the store never sees the patient reference. */
   patientKey(caller: CallerIdentity, patientId: string): string;
   /** Remembers the cards a call returned (batched; feedback on them waits for the batch). */
@@ -128,7 +127,6 @@ export function createFeedbackService(
   const patientKeys = new Map<string, string>();
   const snoozeCache = new Map<string, { expires: number; rules: Promise<Set<string>> }>();
   return {
-    store,
     patientKey(caller, patientId) {
       const reference = `${caller.issuer}\n${caller.tenant}\nPatient/${patientId}`;
       return (
