@@ -168,12 +168,8 @@ async function fetchKey(
           template,
         );
       } catch (error) {
-        if (error instanceof FhirReadError) {
-          throw new PrefetchUnavailableError(
-            `Could not read "${key}" from the FHIR server: ${error.message}`,
-          );
-        }
-        if (error instanceof BadRequestError) {
+        // An unreadable answer is the server's fault, not the caller's: unfulfilled, not a bad request.
+        if (error instanceof FhirReadError || error instanceof BadRequestError) {
           throw new PrefetchUnavailableError(
             `Could not read "${key}" from the FHIR server: ${error.message}`,
           );
