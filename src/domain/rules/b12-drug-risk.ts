@@ -37,19 +37,29 @@ interface B12Context {
   readonly windowStart: Date;
 }
 
+/**
+ * In order hooks two rules (B12-NEW-DRUG and FOLIC-ACID) read the same context from the same record: it is
+ * worked out once per record, hook input and configuration.
+ */
+const contexts = new WeakMap<
+  PatientRecord,
+  { input: HookInput; config: ClinicalConfig; context: B12Context }
+>();
+
 function readContext(record: PatientRecord, input: HookInput, config: ClinicalConfig): B12Context {
+  const cached = contexts.get(record);
+  if (cached && cached.input === input && cached.config === config) {
+    return cached.context;
+  }
   const { now } = input;
   const settings = config.b12;
-  const uses = currentDrugUse(
-    [...record.medicationStatements, ...record.medicationRequests],
-    addMonths(now, -settings.exposureMinMonths),
-  );
   const exposureLimit = addMonths(now, -settings.exposureMinMonths);
+  const uses = currentDrugUse([...record.medicationStatements, ...record.medicationRequests], exposureLimit);
   const exposures = LOWERING_DRUGS.map((drug) => uses.get(drug)).filter(
     (use): use is DrugUse => use !== undefined && (use.start === undefined || use.start <= exposureLimit),
   );
   const { symptoms, conditions } = b12Symptoms(record.conditions, now, config.chronicPainMinWeeks);
-  return {
+  const context: B12Context = {
     uses,
     exposures,
     symptoms,
@@ -57,6 +67,8 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
     latest: b12Results(record.observations)[0],
     windowStart: addMonths(now, -settings.untestedWindowMonths),
   };
+  contexts.set(record, { input, config, context });
+  return context;
 }
 
 /** At most two symptoms by name in a summary; the detail lists them all. */
