@@ -427,6 +427,27 @@ describe('browser clients and operations', () => {
     expect(response.statusCode).toBe(404);
     expect(response.json<{ code: string }>().code).toBe('NOT_FOUND');
   });
+
+  it('sends the security headers on answers, refusals and unknown routes alike', async () => {
+    const responses = [
+      await post('/cds-services/vitamin-d-back-pain', await patientViewBody()),
+      await post('/cds-services/vitamin-d-back-pain', { hook: 'patient-view' }),
+      await app.inject({ method: 'GET', url: '/nothing-here' }),
+      await app.inject({ method: 'GET', url: '/cds-services' }),
+    ];
+    expect(responses.map((response) => response.statusCode)).toEqual([200, 400, 404, 200]);
+    for (const response of responses) {
+      expect(response.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-frame-options': 'SAMEORIGIN',
+        'referrer-policy': 'no-referrer',
+        // The CDS Hooks Sandbox and other browser clients read the answers cross-origin.
+        'cross-origin-resource-policy': 'cross-origin',
+      });
+      expect(response.headers['content-security-policy']).toBeUndefined();
+    }
+  });
 });
 
 describe('draft orders may be incomplete (order-select)', () => {
