@@ -90,12 +90,13 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
       if (!service) {
         throw new ServiceNotFoundError(request.params.id);
       }
-      const log = request.log.child({
+      // Bindings rather than a child logger: a pino child serialises its bindings up front, on every call,
+      // even when nothing is logged at the configured level.
+      return callService(service, request.body, deps, request.log, request.cdsClient, {
         serviceId: service.id,
         hook: request.body.hook,
         hookInstance: request.body.hookInstance,
       });
-      return callService(service, request.body, deps, log, request.cdsClient);
     },
   );
 
