@@ -59,12 +59,20 @@ export function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
   return { rssMiB: read('VmRSS'), peakMiB: read('VmHWM') };
 }
 
+/** CPU time (user and system, all threads) a process has used so far, in seconds (Linux /proc, USER_HZ 100). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 export interface LoadResult {
   readonly requestsPerSecond: number;
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
   readonly total: number;
+  /** The server's CPU per request during the run, when its pid was given: steadier than throughput here. */
+  readonly cpuMicrosPerCall?: number;
 }
 
 /** One autocannon run: as fast as it goes, or at a fixed overall rate. */
@@ -75,7 +83,9 @@ export async function load(options: {
   seconds: number;
   connections?: number;
   rate?: number;
+  serverPid?: number | undefined;
 }): Promise<LoadResult> {
+  const cpuBefore = options.serverPid ? cpuSecondsOf(options.serverPid) : 0;
   const result = await autocannon({
     url: options.url,
     method: options.method,
@@ -90,5 +100,10 @@ export async function load(options: {
     p99: result.latency.p99,
     errors: result.errors + result.timeouts + result.non2xx,
     total: result.requests.total,
+    ...(options.serverPid && result.requests.total > 0
+      ? {
+          cpuMicrosPerCall: (1e6 * (cpuSecondsOf(options.serverPid) - cpuBefore)) / result.requests.total,
+        }
+      : {}),
   };
 }
