@@ -33,6 +33,19 @@ interface Row {
   readonly ceiling?: LoadResult;
 }
 
+/** A run at the steady rate, with the server's CPU per call. */
+function steadyLoad(child: Child, path: string, method: 'GET' | 'POST', body?: string): Promise<LoadResult> {
+  return load({
+    url: `${child.url}${path}`,
+    method,
+    ...(body ? { body } : {}),
+    seconds: SECONDS,
+    rate: STEADY_RATE,
+    connections: 8,
+    serverPid: child.process.pid,
+  });
+}
+
 async function measure(
   child: Child,
   scenario: string,
@@ -48,17 +61,7 @@ async function measure(
     await load({ url, method, ...(body ? { body } : {}), seconds: 2 });
     max = await load({ url, method, ...(body ? { body } : {}), seconds: SECONDS });
   }
-  const steady = withSteady
-    ? await load({
-        url,
-        method,
-        ...(body ? { body } : {}),
-        seconds: SECONDS,
-        rate: STEADY_RATE,
-        connections: 8,
-        serverPid: child.process.pid,
-      })
-    : undefined;
+  const steady = withSteady ? await steadyLoad(child, path, method, body) : undefined;
   const { peakMiB } = memoryOf(child.process.pid ?? 0);
   return { scenario, max, ...(steady ? { steady } : {}), peakMiB };
 }
@@ -81,15 +84,7 @@ async function alternate(
     serviceRounds.push(await run(service, SECONDS / ROUNDS));
   }
   // The same steady rate the service's row reports, for the CPU each side spends per call.
-  const ceilingSteady = await load({
-    url: `${ceilingChild.url}${path}`,
-    method: 'POST',
-    body,
-    seconds: SECONDS,
-    rate: STEADY_RATE,
-    connections: 8,
-    serverPid: ceilingChild.process.pid,
-  });
+  const ceilingSteady = await steadyLoad(ceilingChild, path, 'POST', body);
   return {
     ceiling: {
       ...pool(ceilingRounds),
