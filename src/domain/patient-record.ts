@@ -1,5 +1,6 @@
 import type {
   Condition,
+  Medication,
   MedicationRequest,
   MedicationStatement,
   Observation,
@@ -22,6 +23,12 @@ export interface PatientRecord {
   readonly medicationRequests: readonly MedicationRequest[];
   readonly serviceRequests: readonly ServiceRequest[];
   readonly procedures: readonly Procedure[];
+  /** Medication resources that MedicationRequest/MedicationStatement reference as `Medication/{id}`. */
+  readonly medications?: readonly Medication[] | undefined;
+  /** Prefetch keys the FHIR server could not answer (unsupported type or parameter): their data is unknown. */
+  readonly unavailableKeys?: ReadonlySet<string> | undefined;
+  /** True when a search stopped at FHIR_MAX_PAGES, so the record may be incomplete. */
+  readonly truncated?: boolean | undefined;
 }
 
 /** The hook call as the rules see it. */

@@ -1,5 +1,6 @@
 import type {
   Condition,
+  Medication,
   MedicationRequest,
   MedicationStatement,
   Observation,
@@ -288,5 +289,6 @@ export function toPatientRecord(patientId: string, resources: readonly Resource[
     medicationRequests: of<MedicationRequest>('MedicationRequest'),
     serviceRequests: of<ServiceRequest>('ServiceRequest'),
     procedures: of<Procedure>('Procedure'),
+    medications: of<Medication>('Medication'),
   };
 }
