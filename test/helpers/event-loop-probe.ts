@@ -39,7 +39,8 @@ export async function probeEventLoop<T>(baseUrl: string, work: () => Promise<T>)
   const healthz = new URL('/healthz', baseUrl);
   let worstHealthzMs = 0;
   let samples = 0;
-  let done = false;
+  // An object, not a let: the poller reads it across awaits.
+  const state = { done: false };
 
   const pollOnce = async (): Promise<void> => {
     const started = performance.now();
@@ -60,15 +61,15 @@ export async function probeEventLoop<T>(baseUrl: string, work: () => Promise<T>)
   const poller = (async () => {
     do {
       await pollOnce();
-    } while (!done);
+    } while (!state.done);
   })();
   try {
     const result = await work();
-    done = true;
+    state.done = true;
     await poller;
     return { result, worstHealthzMs, samples };
   } finally {
-    done = true;
+    state.done = true;
     // If the work threw, the poller's own error (if any) is secondary; do not leave it unhandled.
     await poller.catch(() => undefined);
   }
