@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # dev: every dependency and the sources (docker/compose.yaml runs the demo loader from it).
-FROM node:24-slim AS dev
+# The base image is pinned to the exact Node release the project develops on (package.json's node).
+FROM node:24.21.0-slim AS dev
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,7 +14,7 @@ FROM dev AS build
 RUN npm run build && npm prune --omit=dev
 
 # runtime: the same Node major as development (24 LTS), only what the service needs, as a non-root user.
-FROM node:24-slim
+FROM node:24.21.0-slim
 LABEL org.opencontainers.image.title="vitamin-cds-hooks" \
       org.opencontainers.image.description="CDS Hooks 2.0 service for missed vitamin D and B12 problems in spine and pain patients" \
       org.opencontainers.image.licenses="Apache-2.0"

@@ -36,6 +36,7 @@ const EnvSchema = z.object({
   FHIR_MAX_PAGES: z.coerce.number().int().positive().max(1000).default(20),
   FHIR_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: booleanString.default(false),
   CORS_ORIGINS: csv.default(['*']),
   SHUTDOWN_DELAY_MS: z.coerce.number().int().positive().default(10_000),
   CDS_HOOKS_DIR: z.string().min(1).default(DEFAULT_CDS_HOOKS_DIR),
@@ -72,7 +73,8 @@ export interface Config {
     readonly shutdownDelayMs: number;
     readonly corsOrigins: readonly string[];
   };
-  readonly log: { readonly level: string };
+  /** `pretty`: human-readable lines through pino-pretty (a development dependency) instead of JSON. */
+  readonly log: { readonly level: string; readonly pretty: boolean };
   readonly fhir: {
     readonly deadlineMs: number;
     readonly fetchWithoutToken: boolean;
@@ -212,7 +214,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shutdownDelayMs: values.SHUTDOWN_DELAY_MS,
       corsOrigins: values.CORS_ORIGINS,
     },
-    log: { level: values.LOG_LEVEL },
+    log: { level: values.LOG_LEVEL, pretty: values.LOG_PRETTY },
     fhir: {
       deadlineMs: values.FHIR_DEADLINE_MS,
       fetchWithoutToken: values.FHIR_FETCH_WITHOUT_TOKEN,

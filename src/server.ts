@@ -17,7 +17,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = pino(loggerOptions(config.log.level) as pino.LoggerOptions);
+  const logger = pino(loggerOptions(config.log.level, config.log.pretty) as pino.LoggerOptions);
   const catalog = await loadCatalog(config.catalog);
   const healthState: HealthState = { closing: false };
   const app = await buildApp({ config, catalog, loggerInstance: logger, healthState });

@@ -17,11 +17,41 @@ export const REDACTED_PATHS = [
   'context',
 ];
 
-/** Pino options for the service: JSON lines, ISO time, string levels; pretty only on a terminal. */
+/** Thrown when LOG_PRETTY=true where pino-pretty, a development dependency, is not installed. */
+export class PrettyLogsUnavailableError extends Error {
+  override readonly name = 'PrettyLogsUnavailableError' as const;
+  constructor() {
+    super(
+      'LOG_PRETTY=true needs pino-pretty, a development dependency that is not installed here (the production image leaves it out): unset LOG_PRETTY for JSON logs, or pipe them through `npx pino-pretty`',
+    );
+  }
+}
+
+function prettyTransportInstalled(): boolean {
+  try {
+    import.meta.resolve('pino-pretty');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Pino options for the service: JSON lines, ISO time, string levels. Pretty output only when asked for
+ * (LOG_PRETTY), never because stdout is a terminal: `docker run -it` gives the production image a TTY, and
+ * the image has no pino-pretty.
+ * @param level - the pino level
+ * @param pretty - human-readable lines through pino-pretty
+ * @param transportInstalled - whether pino-pretty can be loaded (injected in tests)
+ */
 export function loggerOptions(
   level: string,
-  pretty = process.stdout.isTTY,
+  pretty = false,
+  transportInstalled = prettyTransportInstalled,
 ): NonNullable<FastifyServerOptions['logger']> {
+  if (pretty && !transportInstalled()) {
+    throw new PrettyLogsUnavailableError();
+  }
   return {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
