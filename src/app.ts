@@ -11,6 +11,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import { createJwtVerifier } from './auth/jwt-verifier.js';
+import { openReplayMemory } from './auth/replay-memory.js';
 import { createFhirReadCache } from './fhir/fhir-cache.js';
 import type { Catalog } from './catalog/load-catalog.js';
 import type { Config } from './config.js';
@@ -19,6 +20,7 @@ import { analyticsRoutes, metricsRoutes } from './http/analytics-routes.js';
 import { cdsRoutes } from './http/cds-routes.js';
 import { installErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { type HealthState, healthRoutes } from './http/health-routes.js';
+import { closeRedis, openRedis } from './redis.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -103,8 +105,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { state: deps.healthState ?? { closing: false } });
+  const redis = config.redis ? await openRedis(config.redis.url, config.redis.keyPrefix, app.log) : null;
+  if (redis) {
+    app.addHook('onClose', async () => {
+      await closeRedis(redis);
+    });
+  }
+  const replayMemory = config.auth
+    ? openReplayMemory({
+        redis,
+        databaseUrl: config.feedback.databaseUrl,
+        now: deps.now ?? (() => new Date()),
+        log: app.log,
+      })
+    : undefined;
+  if (replayMemory) {
+    app.addHook('onClose', async () => {
+      await replayMemory.close();
+    });
+  }
   const verifier = config.auth
-    ? createJwtVerifier({ ...config.auth, fetch: deps.fetch, ...(deps.now ? { now: deps.now } : {}) })
+    ? createJwtVerifier({
+        ...config.auth,
+        fetch: deps.fetch,
+        replayMemory,
+        ...(deps.now ? { now: deps.now } : {}),
+      })
     : null;
   const feedback = deps.feedback ?? (await openFeedbackService(config, app.log));
   app.addHook('onClose', async () => {

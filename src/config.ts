@@ -62,7 +62,30 @@ const EnvSchema = z.object({
   SNOOZE_DAYS: z.coerce.number().positive().max(3650).default(30),
   SNOOZE_REASON_CODES: csv.default(['tested-elsewhere', 'patient-declined', 'already-treated']),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
+  // Failed authentications per address per window before it gets 429 instead of a signature check.
+  AUTH_FAILURE_LIMIT: z.coerce.number().int().positive().default(30),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  REDIS_KEY_PREFIX: z.string().default('vitamin-cds:'),
+  TRUST_PROXY: z.string().min(1).default('false'),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65_535).optional(),
 });
+
+/**
+ * Fastify's trustProxy: "true" trusts any proxy (only behind a load balancer that sets X-Forwarded-For), a
+ * number trusts that many hops, anything else is a comma-separated list of proxy addresses or CIDRs.
+ */
+function parseTrustProxy(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') {
+    return value === 'true';
+  }
+  if (/^\d+$/.test(value)) {
+    return Number(value);
+  }
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
 
 export interface Config {
   readonly server: {
@@ -72,6 +95,10 @@ export interface Config {
     readonly bodyLimitBytes: number;
     readonly shutdownDelayMs: number;
     readonly corsOrigins: readonly string[];
+    /** Which proxies' X-Forwarded-For gives the client address (for rate limits and logs). */
+    readonly trustProxy: boolean | number | readonly string[];
+    /** When set, /metrics is served on this port only (an admin port kept off the public network). */
+    readonly metricsPort: number | undefined;
   };
   /** `pretty`: human-readable lines through pino-pretty (a development dependency) instead of JSON. */
   readonly log: { readonly level: string; readonly pretty: boolean };
@@ -102,7 +129,14 @@ export interface Config {
     /** Shortest time between two downloads of one JWKS when a token names an unknown kid. */
     readonly jwksCooldownMs: number;
   } | null;
-  readonly rateLimit: { readonly max: number; readonly windowMs: number };
+  readonly rateLimit: {
+    readonly max: number;
+    readonly windowMs: number;
+    /** Failed authentications one address may make per window. */
+    readonly authFailureMax: number;
+  };
+  /** Shared state of the replicas (replay memory, rate limits); null: PostgreSQL or this process. */
+  readonly redis: { readonly url: string; readonly keyPrefix: string } | null;
   readonly feedback: {
     /** PostgreSQL when set (several replicas share snoozes); else SQLite. */
     readonly databaseUrl: string | undefined;
@@ -213,6 +247,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       bodyLimitBytes: values.BODY_LIMIT_BYTES,
       shutdownDelayMs: values.SHUTDOWN_DELAY_MS,
       corsOrigins: values.CORS_ORIGINS,
+      trustProxy: parseTrustProxy(values.TRUST_PROXY),
+      metricsPort: values.METRICS_PORT,
     },
     log: { level: values.LOG_LEVEL, pretty: values.LOG_PRETTY },
     fhir: {
@@ -239,7 +275,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           jwksCooldownMs: values.AUTH_JWKS_COOLDOWN_MS,
         }
       : null,
-    rateLimit: { max: values.RATE_LIMIT_MAX, windowMs: values.RATE_LIMIT_WINDOW_MS },
+    rateLimit: {
+      max: values.RATE_LIMIT_MAX,
+      windowMs: values.RATE_LIMIT_WINDOW_MS,
+      authFailureMax: values.AUTH_FAILURE_LIMIT,
+    },
+    redis: values.REDIS_URL ? { url: values.REDIS_URL, keyPrefix: values.REDIS_KEY_PREFIX } : null,
     feedback: {
       databaseUrl: values.DATABASE_URL,
       sqliteFile: values.FEEDBACK_SQLITE_FILE ?? `${values.DATA_DIR.replace(/\/+$/, '')}/feedback.sqlite`,

@@ -9,6 +9,7 @@ import {
   jwtVerify,
 } from 'jose';
 import type { IssuerConfig } from './auth-config.js';
+import { createLocalReplayMemory, type ReplayMemory } from './replay-memory.js';
 
 /** The calling CDS client, once its token has been verified. */
 export interface VerifiedClient {
@@ -36,6 +37,8 @@ export interface JwtVerifierOptions {
   /** For tests; the global fetch otherwise. */
   readonly fetch?: typeof fetch | undefined;
   readonly now?: () => Date;
+  /** Where accepted jtis are kept (shared by the replicas in production); this process's memory otherwise. */
+  readonly replayMemory?: ReplayMemory | undefined;
 }
 
 export interface JwtVerifier {
@@ -44,6 +47,8 @@ export interface JwtVerifier {
 }
 
 const FORBIDDEN_ALGORITHM = /^(none|HS\d+)$/i;
+/** A jti names one token: anything longer is not an id (and would bloat the replay memory). */
+const MAX_JTI_LENGTH = 256;
 
 /**
  * CDS Hooks 2.0 client authentication: trusted issuers only, their keys only (a jku header is followed only
@@ -74,21 +79,7 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     ),
   );
   const issuers = new Map(options.issuers.map((issuer) => [issuer.iss, issuer]));
-  const seenJti = new Map<string, number>();
-
-  function rememberJti(key: string, expiresAt: number): boolean {
-    const nowSeconds = now().getTime() / 1000;
-    for (const [seen, expiry] of seenJti) {
-      if (expiry < nowSeconds) {
-        seenJti.delete(seen);
-      }
-    }
-    if (seenJti.has(key)) {
-      return false;
-    }
-    seenJti.set(key, expiresAt);
-    return true;
-  }
+  const replayMemory = options.replayMemory ?? createLocalReplayMemory(now);
 
   return {
     async verify(token, audience) {
@@ -145,11 +136,14 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       if (issuer.tenants && (!tenant || !issuer.tenants.includes(tenant))) {
         throw new AuthenticationError('tenant not allowed');
       }
-      const jti = String(payload.jti);
+      const { jti } = payload;
+      if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_JTI_LENGTH) {
+        throw new AuthenticationError(`jti must be a string of 1 to ${MAX_JTI_LENGTH} characters`);
+      }
       const expiresAt =
         Math.min(payload.exp ?? 0, (payload.iat ?? 0) + options.maxTokenAgeSeconds) +
         options.clockSkewSeconds;
-      if (!rememberJti(`${issuer.iss} ${jti}`, expiresAt)) {
+      if (!(await replayMemory.remember(`${issuer.iss} ${jti}`, expiresAt))) {
         throw new AuthenticationError('replayed jti');
       }
       return { iss: issuer.iss, tenant, jti, fhirServers: issuer.fhirServers };
