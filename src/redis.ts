@@ -42,7 +42,9 @@ export async function openRedis(
 /** Closes without waiting on a server that is gone. */
 export async function closeRedis(redis: Redis): Promise<void> {
   if (redis.status === 'ready') {
-    await redis.quit().catch(() => redis.disconnect());
+    await redis.quit().catch(() => {
+      redis.disconnect();
+    });
   } else {
     redis.disconnect();
   }

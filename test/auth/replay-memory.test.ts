@@ -114,6 +114,7 @@ describe('two replicas', () => {
   ];
   it.for(replicas)(
     'refuse on one a token another accepted (%s)',
+    { timeout: 20_000 },
     async ([, skip, env], context) => {
       if (skip()) {
         return context.skip(skip());
@@ -133,7 +134,6 @@ describe('two replicas', () => {
         await Promise.all([first.close(), second.close()]);
       }
     },
-    20_000,
   );
 
   it('still refuse replays to the same replica while Redis is unreachable', async () => {
