@@ -14,7 +14,9 @@ describe('configuration', () => {
       publicBaseUrl: 'http://127.0.0.1:3000',
     });
     expect(config.fhir.deadlineMs).toBe(2000);
-    expect(config.rateLimit).toEqual({ max: 120_000, windowMs: 60_000 });
+    expect(config.rateLimit).toEqual({ max: 120_000, windowMs: 60_000, authFailureMax: 30 });
+    expect(config.redis).toBeNull();
+    expect(config.server.trustProxy).toBe(false);
     expect(config.clinical.vitaminD.untestedWindowMonths).toBe(12);
     expect(config.clinical.b12.untestedWindowMonths).toBe(36);
   });
