@@ -1,7 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp } from './helpers/build-app.js';
+import type { HookName } from '../src/domain/patient-record.js';
+import { buildTestApp, defaultCatalog } from './helpers/build-app.js';
 import { responseProblems } from './helpers/card-validator.js';
 
 const EXAMPLES = new URL('../cds-hooks/examples/', import.meta.url);
@@ -33,11 +34,14 @@ describe('cds-hooks/examples', () => {
   });
 
   it.each(Object.entries(EXPECTED))('%s gives %j', async (file, expected) => {
-    const serviceId = file.split('.')[0] ?? '';
+    const [service = '', hook = ''] = file.split('.');
+    // Each example goes to the URL discovery lists for its service and hook.
+    const serviceId = (await defaultCatalog()).services.get(service)?.hookIds[hook as HookName];
+    expect(serviceId).toBeDefined();
     const payload = await readFile(new URL(file, EXAMPLES), 'utf8');
     const response = await app.inject({
       method: 'POST',
-      url: `/cds-services/${serviceId}`,
+      url: `/cds-services/${serviceId ?? ''}`,
       payload,
       headers: { 'content-type': 'application/json' },
     });

@@ -40,10 +40,16 @@ const PrefetchTemplateSchema = z
     }
   });
 
+const ServiceIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
+
 const ServiceDefinitionSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
-    hooks: z.array(z.enum(HOOK_NAMES as [HookName, ...HookName[]])).min(1),
+    id: ServiceIdSchema,
+    // One discovery id per hook: clients key services by id (or by URL), so an id listed under several hooks
+    // keeps only one of them (spec-digest §2).
+    hooks: z
+      .partialRecord(z.enum(HOOK_NAMES as [HookName, ...HookName[]]), ServiceIdSchema)
+      .refine((hooks) => Object.keys(hooks).length > 0, 'must name at least one hook'),
     title: z.string().min(1),
     description: z.string().min(1),
     usageRequirements: z.string().min(1).optional(),
@@ -59,16 +65,22 @@ const ServicesFileSchema = z
   })
   .strict()
   .superRefine((file, context) => {
-    const ids = new Set<string>();
+    // An id is a URL: it names one service (its own id may also be one of its hooks' ids).
+    const owners = new Map<string, number>();
     file.services.forEach((service, index) => {
-      if (ids.has(service.id)) {
-        context.addIssue({
-          code: 'custom',
-          path: ['services', index, 'id'],
-          message: `duplicate id "${service.id}"`,
-        });
+      for (const [path, id] of [
+        [['services', index, 'id'], service.id],
+        ...Object.entries(service.hooks).map(([hook, hookId]) => [
+          ['services', index, 'hooks', hook],
+          hookId,
+        ]),
+      ] as [(string | number)[], string][]) {
+        const owner = owners.get(id);
+        if (owner !== undefined && owner !== index) {
+          context.addIssue({ code: 'custom', path, message: `duplicate id "${id}"` });
+        }
+        owners.set(id, index);
       }
-      ids.add(service.id);
       for (const key of service.prefetch) {
         if (!(key in file.prefetchTemplates)) {
           context.addIssue({
@@ -78,7 +90,7 @@ const ServicesFileSchema = z
           });
         }
       }
-      for (const hook of service.hooks) {
+      for (const hook of Object.keys(service.hooks) as HookName[]) {
         if (!service.rules.some((rule) => RULES[rule].hooks.includes(hook))) {
           context.addIssue({
             code: 'custom',
@@ -92,8 +104,11 @@ const ServicesFileSchema = z
 
 /** A CDS service as the routes use it: its definition with the prefetch templates resolved. */
 export interface CdsServiceDefinition {
+  /** The service's own id; its URL answers every hook of the service, dispatching on `body.hook`. */
   readonly id: string;
   readonly hooks: readonly HookName[];
+  /** The discovery id (and URL) of each hook; the cards of a hook are recorded under it. */
+  readonly hookIds: Readonly<Partial<Record<HookName, string>>>;
   readonly title: string;
   readonly description: string;
   readonly usageRequirements?: string | undefined;
@@ -101,8 +116,18 @@ export interface CdsServiceDefinition {
   readonly prefetch: Readonly<Record<string, string>>;
 }
 
+/** One URL, `/cds-services/{id}`: the service behind it and the hooks it answers. */
+export interface CdsEndpoint {
+  readonly id: string;
+  readonly service: CdsServiceDefinition;
+  readonly hooks: readonly HookName[];
+}
+
 export interface Catalog {
+  /** By the services' own ids. */
   readonly services: ReadonlyMap<string, CdsServiceDefinition>;
+  /** Every id a client may call: each hook's discovery id, and each service's own id. */
+  readonly endpoints: ReadonlyMap<string, CdsEndpoint>;
   readonly cards: CardCatalog;
   readonly orders: OrderCatalog;
 }
@@ -146,6 +171,18 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, file: string): T 
   return parsed.data;
 }
 
+function endpointsOf(services: Iterable<CdsServiceDefinition>): Map<string, CdsEndpoint> {
+  const endpoints = new Map<string, CdsEndpoint>();
+  for (const service of services) {
+    for (const [hook, id] of Object.entries(service.hookIds) as [HookName, string][]) {
+      endpoints.set(id, { id, service, hooks: [hook] });
+    }
+    // Set last: the service's own id answers all its hooks, even when it is also one hook's id.
+    endpoints.set(service.id, { id: service.id, service, hooks: service.hooks });
+  }
+  return endpoints;
+}
+
 /** Reads and validates cds-hooks/*.json (plus the site's overrides) once, at start-up. */
 export async function loadCatalog(options: {
   dir: string;
@@ -178,11 +215,13 @@ export async function loadCatalog(options: {
       service.id,
       {
         ...service,
+        hooks: Object.keys(service.hooks) as HookName[],
+        hookIds: service.hooks,
         prefetch: Object.fromEntries(
           service.prefetch.map((key) => [key, servicesData.prefetchTemplates[key] ?? '']),
         ),
       },
     ]),
   );
-  return { services, cards, orders };
+  return { services, endpoints: endpointsOf(services.values()), cards, orders };
 }

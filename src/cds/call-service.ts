@@ -91,6 +91,8 @@ export async function callService(
       `Service "${service.id}" does not serve hook ${quoteName(hook)}; it serves ${service.hooks.join(', ')}`,
     );
   }
+  // Cards are recorded under the discovery id of the hook that made them, whichever URL was called.
+  const serviceId = service.hookIds[hook] ?? service.id;
   const context = parseContext(hook, request.context);
   // parseContext has checked both fields for the hooks that carry them.
   const draftOrders = draftOrderResources(context['draftOrders'] as DraftOrders | undefined);
@@ -155,7 +157,7 @@ export async function callService(
         cards: deps.catalog.cards,
         orders: deps.catalog.orders,
         lookup,
-        serviceId: service.id,
+        serviceId,
         serviceTitle: service.title,
         hookInstance: request.hookInstance,
         patientId: context.patientId,
@@ -164,7 +166,7 @@ export async function callService(
       }),
     )
     .filter((card): card is CdsCardOut => card !== undefined);
-  deps.feedback.recordShown(cards, service.id, request.hookInstance, patientKey, caller, input.now);
+  deps.feedback.recordShown(cards, serviceId, request.hookInstance, patientKey, caller, input.now);
   log.info(
     {
       ...bindings,

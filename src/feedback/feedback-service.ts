@@ -189,10 +189,12 @@ export function createFeedbackService(
             until: new Date(from + settings.snoozeDays * DAY_MS),
           });
         }
+        // Named by the service the card came from (the feedback may arrive through its service's own id).
+        const cardServiceId = card?.serviceId ?? serviceId;
         return {
-          itemKey: itemKey(serviceId, item),
+          itemKey: itemKey(cardServiceId, item),
           cardUuid: item.card,
-          serviceId,
+          serviceId: cardServiceId,
           ruleId: card?.ruleId ?? 'unknown',
           hookInstance: card?.hookInstance ?? '',
           outcome: item.outcome,

@@ -2,7 +2,9 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import type { JwtVerifier } from '../auth/jwt-verifier.js';
 import { type CallServiceDeps, callService } from '../cds/call-service.js';
 import { createAuthHook } from './auth-hook.js';
-import { ServiceNotFoundError } from '../errors.js';
+import { BadRequestError, ServiceNotFoundError } from '../errors.js';
+import type { CdsEndpoint, CdsServiceDefinition } from '../catalog/load-catalog.js';
+import type { HookName } from '../domain/patient-record.js';
 import {
   CdsRequestSchema,
   CdsResponseSchema,
@@ -13,6 +15,10 @@ import {
   ServiceIdParamsSchema,
 } from './schemas.js';
 
+function isServiceHook(service: CdsServiceDefinition, hook: string): hook is HookName {
+  return (service.hooks as readonly string[]).includes(hook);
+}
+
 /**
  * The CDS Hooks endpoints: discovery, service calls and feedback.
  * See {@link https://cds-hooks.hl7.org/2.0/#discovery | Discovery} and
@@ -22,7 +28,7 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
   app,
   deps,
 ) => {
-  const { services } = deps.catalog;
+  const { services, endpoints } = deps.catalog;
   // Every CDS endpoint (discovery configurable) needs the client's JWT; health routes live outside this scope.
   app.addHook(
     'onRequest',
@@ -31,12 +37,12 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
       protectDiscovery: deps.config.auth?.protectDiscovery ?? true,
     }),
   );
-  // One id may serve several hooks: discovery lists it once per hook (spec-digest §2).
+  // One id per hook: clients key services by id or URL (spec-digest §2).
   const discovery = {
     services: [...services.values()].flatMap((service) =>
       service.hooks.map((hook) => ({
         hook,
-        id: service.id,
+        id: service.hookIds[hook] ?? service.id,
         title: service.title,
         description: service.description,
         prefetch: { ...service.prefetch },
@@ -44,6 +50,14 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
       })),
     ),
   };
+
+  function endpointOrThrow(id: string): CdsEndpoint {
+    const endpoint = endpoints.get(id);
+    if (!endpoint) {
+      throw new ServiceNotFoundError(id);
+    }
+    return endpoint;
+  }
 
   app.get(
     '/cds-services',
@@ -63,7 +77,7 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
       schema: {
         summary: 'Call a CDS service',
         description:
-          "Dispatches on the body's `hook`. Prefetch that is absent or unfulfilled is read from `fhirServer`.",
+          "Each id in discovery answers its own hook; a service's own id (`vitamin-d-back-pain`, `spine-preop-vitamin-d`, `b12-drug-risk`) also answers its order hooks, dispatching on the body's `hook`. Prefetch that is absent or unfulfilled is read from `fhirServer`.",
         tags: ['cds-hooks'],
         params: ServiceIdParamsSchema,
         body: CdsRequestSchema,
@@ -80,21 +94,25 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
       serializerCompiler: () => (data) => JSON.stringify(data),
       // Look the service up before the body is validated, so an unknown id is a 404 whatever the body.
       preValidation: async (request) => {
-        if (!services.has(request.params.id)) {
+        if (!endpoints.has(request.params.id)) {
           throw new ServiceNotFoundError(request.params.id);
         }
       },
     },
     async (request) => {
-      const service = services.get(request.params.id);
-      if (!service) {
-        throw new ServiceNotFoundError(request.params.id);
+      const endpoint = endpointOrThrow(request.params.id);
+      const { service } = endpoint;
+      const { hook } = request.body;
+      if (!(endpoint.hooks as readonly string[]).includes(hook) && isServiceHook(service, hook)) {
+        throw new BadRequestError(
+          `Service "${endpoint.id}" answers ${endpoint.hooks.join(', ')}; discovery lists ${hook} as "${service.hookIds[hook] ?? service.id}"`,
+        );
       }
       // Bindings rather than a child logger: a pino child serialises its bindings up front, on every call,
       // even when nothing is logged at the configured level.
       return callService(service, request.body, deps, request.log, request.cdsClient, {
-        serviceId: service.id,
-        hook: request.body.hook,
+        serviceId: endpoint.id,
+        hook,
         hookInstance: request.body.hookInstance,
       });
     },
@@ -111,7 +129,7 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
         response: { 200: FeedbackResponseSchema, 400: ErrorResponseSchema, 404: ErrorResponseSchema },
       },
       preValidation: async (request) => {
-        if (!services.has(request.params.id)) {
+        if (!endpoints.has(request.params.id)) {
           throw new ServiceNotFoundError(request.params.id);
         }
       },

@@ -48,7 +48,7 @@ for (const patient of demo) {
   process.stdout.write('\n');
 }
 process.stdout.write(
-  `Try an order hook:\n  npm run hook -- b12-drug-risk order-sign --patient demo-b12-metformin-untested --order cds-hooks/examples/orders/folic-acid.json --token ${DEMO_TOKEN}\n` +
+  `Try an order hook:\n  npm run hook -- b12-drug-risk-order-sign order-sign --patient demo-b12-metformin-untested --order cds-hooks/examples/orders/folic-acid.json --token ${DEMO_TOKEN}\n` +
     'Both servers keep running; Ctrl+C stops them.\n',
 );
 const stop = () => {

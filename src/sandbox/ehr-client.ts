@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { substituteTokens } from '../fhir/prefetch.js';
 
 /** What the service's discovery says of one service and hook. */
-interface DiscoveredService {
+export interface DiscoveredService {
   readonly id: string;
   readonly hook: string;
   readonly prefetch?: Record<string, string>;
@@ -36,18 +36,32 @@ async function getJson(url: string, headers: Record<string, string>): Promise<un
   return response.json();
 }
 
-/** Builds a CDS Hooks request the way an EHR would: discovery, then context, and prefetch or FHIR access. */
-export async function buildHookRequest(options: HookRequestOptions): Promise<Record<string, unknown>> {
+/**
+ * The discovery entry for a service and hook. Each entry has its own id; a service's own id with an order
+ * hook (`b12-drug-risk order-sign`) names that hook's entry (`b12-drug-risk-order-sign`).
+ */
+export async function discoverService(
+  options: Pick<HookRequestOptions, 'serviceUrl' | 'serviceId' | 'hook' | 'authorize'>,
+): Promise<DiscoveredService> {
   const discoveryUrl = `${options.serviceUrl}/cds-services`;
   const discovery = (await getJson(discoveryUrl, (await options.authorize?.(discoveryUrl)) ?? {})) as {
     services: DiscoveredService[];
   };
-  const service = discovery.services.find(
-    (entry) => entry.id === options.serviceId && entry.hook === options.hook,
-  );
+  const onHook = discovery.services.filter((entry) => entry.hook === options.hook);
+  const service =
+    onHook.find((entry) => entry.id === options.serviceId) ??
+    onHook.find((entry) => entry.id === `${options.serviceId}-${options.hook}`);
   if (!service) {
     throw new Error(`the service has no "${options.serviceId}" on ${options.hook}`);
   }
+  return service;
+}
+
+/** Builds a CDS Hooks request the way an EHR would: discovery, then context, and prefetch or FHIR access. */
+export async function buildHookRequest(
+  options: HookRequestOptions & { readonly service?: DiscoveredService },
+): Promise<Record<string, unknown>> {
+  const service = options.service ?? (await discoverService(options));
   const orders = options.orders ?? [];
   const context: Record<string, unknown> = {
     userId: options.userId ?? 'Practitioner/demo-clinician',

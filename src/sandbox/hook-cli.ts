@@ -4,10 +4,17 @@ import type { Resource } from '@medplum/fhirtypes';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { JWK } from 'jose';
-import { buildHookRequest, callHook, createClientSigner } from './ehr-client.js';
+import {
+  buildHookRequest,
+  callHook,
+  createClientSigner,
+  discoverService,
+  type HookRequestOptions,
+} from './ehr-client.js';
 import { formatCards } from './print-cards.js';
 
 const USAGE = `Usage: npm run hook -- <service-id> <patient-view|order-select|order-sign> --patient <id>
+  <service-id>               as discovery lists it (b12-drug-risk-order-sign), or the service's own id (b12-drug-risk)
   [--fhir <FHIR base URL>]   default http://127.0.0.1:8103/fhir/R4 (npm run sandbox)
   [--service <URL>]          default http://127.0.0.1:3000
   [--order <file>]...        draft orders: a FHIR resource or Bundle (order hooks; all are selected in order-select)
@@ -78,28 +85,34 @@ const authorize = values['sign-key']
   ? await createClientSigner(JSON.parse(readFileSync(values['sign-key'], 'utf8')) as JWK, values.iss)
   : undefined;
 try {
-  const request = await buildHookRequest({
+  const target: Pick<HookRequestOptions, 'serviceUrl' | 'serviceId' | 'hook' | 'authorize'> = {
     serviceUrl: values.service,
     serviceId,
     hook,
+    ...(authorize ? { authorize } : {}),
+  };
+  // The URL discovery gives for this hook: `b12-drug-risk order-sign` calls b12-drug-risk-order-sign.
+  const service = await discoverService(target);
+  const request = await buildHookRequest({
+    ...target,
+    service,
     patientId: values.patient,
     fhirServer: values.fhir,
     accessToken: values.token,
     orders,
     withPrefetch: values.prefetch,
-    ...(authorize ? { authorize } : {}),
   });
-  const { status, body } = await callHook(values.service, serviceId, request, authorize);
+  const { status, body } = await callHook(values.service, service.id, request, authorize);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   } else if (status === 200) {
     const { cards } = body as { cards: Parameters<typeof formatCards>[0] };
     process.stdout.write(
-      `${serviceId} · ${hook} · patient ${values.patient} · ${values.prefetch ? 'with prefetch' : 'no prefetch (the service reads FHIR)'}\n${formatCards(cards)}\n`,
+      `${service.id} · ${hook} · patient ${values.patient} · ${values.prefetch ? 'with prefetch' : 'no prefetch (the service reads FHIR)'}\n${formatCards(cards)}\n`,
     );
   } else {
     process.stdout.write(
-      `${serviceId} answered ${status}: ${(body as { message?: string }).message ?? JSON.stringify(body)}\n`,
+      `${service.id} answered ${status}: ${(body as { message?: string }).message ?? JSON.stringify(body)}\n`,
     );
     process.exitCode = 1;
   }

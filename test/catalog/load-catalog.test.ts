@@ -32,6 +32,17 @@ describe('loading cds-hooks/ at start-up', () => {
       'spine-preop-vitamin-d',
       'b12-drug-risk',
     ]);
+    expect(
+      [...catalog.endpoints.entries()].map(([id, endpoint]) => `${id}: ${endpoint.hooks.join(' ')}`),
+    ).toEqual([
+      'vitamin-d-back-pain: patient-view',
+      'spine-preop-vitamin-d: patient-view order-select order-sign',
+      'spine-preop-vitamin-d-order-select: order-select',
+      'spine-preop-vitamin-d-order-sign: order-sign',
+      'b12-drug-risk: patient-view order-select order-sign',
+      'b12-drug-risk-order-select: order-select',
+      'b12-drug-risk-order-sign: order-sign',
+    ]);
     expect(catalog.services.get('b12-drug-risk')?.prefetch['b12']).toMatch(
       /^Observation\?patient=\{\{context\.patientId\}\}/,
     );
@@ -69,7 +80,7 @@ describe('loading cds-hooks/ at start-up', () => {
     [
       'a hook no rule runs on',
       (f: Parameters<Parameters<typeof editServices>[0]>[0]) => {
-        (f.services[0] as { hooks: string[] }).hooks.push('order-sign');
+        (f.services[0] as { hooks: Record<string, string> }).hooks['order-sign'] = 'vd-order-sign';
       },
       /no rule of this service runs on order-sign/,
     ],
@@ -79,6 +90,21 @@ describe('loading cds-hooks/ at start-up', () => {
         f.services.push({ ...f.services[0] });
       },
       /duplicate id "vitamin-d-back-pain"/,
+    ],
+    [
+      "one service's hook id taken by another",
+      (f: Parameters<Parameters<typeof editServices>[0]>[0]) => {
+        (f.services[2] as { hooks: Record<string, string> }).hooks['order-sign'] =
+          'spine-preop-vitamin-d-order-sign';
+      },
+      /duplicate id "spine-preop-vitamin-d-order-sign"/,
+    ],
+    [
+      'an unknown hook',
+      (f: Parameters<Parameters<typeof editServices>[0]>[0]) => {
+        (f.services[0] as { hooks: Record<string, string> }).hooks['encounter-start'] = 'vd-encounter';
+      },
+      /hooks/,
     ],
     [
       'an unknown rule',

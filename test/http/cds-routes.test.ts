@@ -1,6 +1,16 @@
+import type { Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chronicLowBackPain, draftOrders, LUMBAR_FUSION, serviceRequest } from '../helpers/builders.js';
+import {
+  chronicLowBackPain,
+  draftOrders,
+  FOLIC_ACID,
+  LUMBAR_FUSION,
+  METFORMIN,
+  medicationRequest,
+  monthsAgo,
+  serviceRequest,
+} from '../helpers/builders.js';
 import { buildTestApp, defaultCatalog, prefetchFor } from '../helpers/build-app.js';
 
 let app: FastifyInstance;
@@ -13,7 +23,7 @@ afterAll(async () => {
 
 const HOOK_INSTANCE = '9a3e0f7e-0b1c-4d5e-8f9a-1b2c3d4e5f60';
 
-async function prefetch(serviceId: string, resources = [chronicLowBackPain()]) {
+async function prefetch(serviceId: string, resources: readonly Resource[] = [chronicLowBackPain()]) {
   const service = (await defaultCatalog()).services.get(serviceId)!;
   return prefetchFor(service.prefetch, resources);
 }
@@ -55,7 +65,7 @@ function templateProblems(template: string): string[] {
 }
 
 describe('discovery', () => {
-  it('lists every service once per hook, with prefetch', async () => {
+  it('gives every entry its own id, one hook each (clients key services by id)', async () => {
     const response = await app.inject({ method: 'GET', url: '/cds-services' });
     expect(response.statusCode).toBe(200);
     expect(response.headers['content-type']).toMatch(/^application\/json/);
@@ -69,14 +79,15 @@ describe('discovery', () => {
       }[];
     }>();
     expect(services.map((service) => `${service.id} ${service.hook}`).sort()).toEqual([
-      'b12-drug-risk order-select',
-      'b12-drug-risk order-sign',
       'b12-drug-risk patient-view',
-      'spine-preop-vitamin-d order-select',
-      'spine-preop-vitamin-d order-sign',
+      'b12-drug-risk-order-select order-select',
+      'b12-drug-risk-order-sign order-sign',
       'spine-preop-vitamin-d patient-view',
+      'spine-preop-vitamin-d-order-select order-select',
+      'spine-preop-vitamin-d-order-sign order-sign',
       'vitamin-d-back-pain patient-view',
     ]);
+    expect(new Set(services.map((service) => service.id)).size).toBe(services.length);
     for (const service of services) {
       expect(service.description.length).toBeGreaterThan(10);
       expect(service.title.length).toBeGreaterThan(5);
@@ -350,6 +361,80 @@ describe('calling a service: what is refused, and how', () => {
       );
       expect(response.statusCode).toBe(400);
     });
+  });
+});
+
+describe('one id per discovery entry', () => {
+  const folicDraft = medicationRequest(FOLIC_ACID, { status: 'draft', id: 'folic-1' });
+  const metformin = medicationRequest(METFORMIN, { authoredOn: monthsAgo(30) });
+  const orderSign = async () => ({
+    hook: 'order-sign',
+    hookInstance: crypto.randomUUID(),
+    context: {
+      userId: 'Practitioner/dr-1',
+      patientId: 'pt-1',
+      draftOrders: draftOrders(folicDraft),
+    },
+    prefetch: await prefetch('b12-drug-risk', [metformin]),
+  });
+
+  it("answers each entry's own hook at its URL, and refuses the others with the id to call", async () => {
+    expect((await post('/cds-services/b12-drug-risk-order-sign', await orderSign())).statusCode).toBe(200);
+    const wrongHook = await post(
+      '/cds-services/b12-drug-risk-order-sign',
+      await patientViewBody('b12-drug-risk'),
+    );
+    expect(wrongHook.statusCode).toBe(400);
+    expect(wrongHook.json<{ message: string }>().message).toMatch(
+      /"b12-drug-risk-order-sign" answers order-sign; discovery lists patient-view as "b12-drug-risk"/,
+    );
+    const orderSelectAtSign = await post('/cds-services/spine-preop-vitamin-d-order-select', {
+      ...(await orderSign()),
+      prefetch: await prefetch('spine-preop-vitamin-d', []),
+    });
+    expect(orderSelectAtSign.statusCode).toBe(400);
+  });
+
+  it("keeps dispatching on body.hook at a service's own id, as configured EHRs call it", async () => {
+    const response = await post('/cds-services/b12-drug-risk', await orderSign());
+    expect(response.statusCode).toBe(200);
+    expect(response.json<{ cards: unknown[] }>().cards).toHaveLength(1);
+  });
+
+  it('records cards, feedback and analytics under the id of the entry the card came from', async () => {
+    const local = await buildTestApp();
+    try {
+      const send = async (url: string) => {
+        const response = await local.inject({ method: 'POST', url, payload: await orderSign() });
+        const [card] = response.json<{ cards: { uuid: string }[] }>().cards;
+        const feedback = await local.inject({
+          method: 'POST',
+          url: `${url}/feedback`,
+          payload: {
+            feedback: [{ card: card!.uuid, outcome: 'overridden', outcomeTimestamp: '2026-11-22T10:05:31Z' }],
+          },
+        });
+        expect(feedback.json()).toEqual({ received: 1, stored: 1 });
+      };
+      await send('/cds-services/b12-drug-risk-order-sign');
+      await send('/cds-services/b12-drug-risk');
+      const analytics = await local.inject({
+        method: 'GET',
+        url: '/analytics/cards?from=2000-01-01&to=2100-01-01',
+      });
+      expect(analytics.json<{ rules: unknown[] }>().rules).toEqual([
+        {
+          serviceId: 'b12-drug-risk-order-sign',
+          ruleId: 'FOLIC-ACID',
+          shown: 2,
+          accepted: 0,
+          overridden: 2,
+          overrideReasons: { none: 2 },
+        },
+      ]);
+    } finally {
+      await local.close();
+    }
   });
 });
 

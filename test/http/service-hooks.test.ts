@@ -58,7 +58,7 @@ const cases: Case[] = [
     expected: ['SP warning'],
   },
   {
-    service: 'spine-preop-vitamin-d',
+    service: 'spine-preop-vitamin-d-order-select',
     hook: 'order-select',
     resources: [vitaminD(24, daysAgo(9))],
     drafts: [fusionDraft],
@@ -66,7 +66,7 @@ const cases: Case[] = [
     expected: ['SP warning'],
   },
   {
-    service: 'spine-preop-vitamin-d',
+    service: 'spine-preop-vitamin-d-order-sign',
     hook: 'order-sign',
     resources: [],
     drafts: [fusionDraft],
@@ -79,7 +79,7 @@ const cases: Case[] = [
     expected: ['B12 warning'],
   },
   {
-    service: 'b12-drug-risk',
+    service: 'b12-drug-risk-order-select',
     hook: 'order-select',
     resources: [metformin],
     drafts: [ppiDraft, folicDraft],
@@ -87,7 +87,7 @@ const cases: Case[] = [
     expected: ['B12-NEW-DRUG info', 'FOLIC-ACID warning'],
   },
   {
-    service: 'b12-drug-risk',
+    service: 'b12-drug-risk-order-sign',
     hook: 'order-sign',
     resources: [metformin],
     drafts: [folicDraft],
@@ -95,42 +95,50 @@ const cases: Case[] = [
   },
 ];
 
+/** Before one id per hook, a service's own id answered all its hooks; EHRs configured that way keep working. */
+const legacyCases = cases
+  .filter((entry) => entry.hook !== 'patient-view')
+  .map((entry) => ({ ...entry, service: entry.service.replace(/-order-(select|sign)$/, '') }));
+
 describe('every service and hook through the real HTTP layer', () => {
-  it.each(cases)('$service on $hook', async ({ service, hook, resources, drafts, selections, expected }) => {
-    const templates = (await defaultCatalog()).services.get(service)!.prefetch;
-    const context: Record<string, unknown> = { userId: 'Practitioner/dr-1', patientId: 'pt-1' };
-    if (drafts) {
-      context['draftOrders'] = draftOrders(...drafts);
-    }
-    if (selections) {
-      context['selections'] = selections;
-    }
-    const response = await fetch(`${baseUrl}/cds-services/${service}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        hook,
-        hookInstance: crypto.randomUUID(),
-        context,
-        prefetch: prefetchFor(templates, resources),
-      }),
-    });
-    expect(response.status).toBe(200);
-    const body = (await response.json()) as {
-      cards: {
-        indicator: string;
-        source: { topic: { code: string } };
-        uuid: string;
-        suggestions: { uuid: string }[];
-      }[];
-    };
-    expect(responseProblems(body)).toEqual([]);
-    expect(body.cards.map((card) => `${card.source.topic.code} ${card.indicator}`)).toEqual(expected);
-    for (const card of body.cards) {
-      expect(card.uuid).toMatch(/^[0-9a-f-]{36}$/);
-      expect(card.suggestions.every((suggestion) => /^[0-9a-f-]{36}$/.test(suggestion.uuid))).toBe(true);
-    }
-  });
+  it.each([...cases, ...legacyCases])(
+    '$service on $hook',
+    async ({ service, hook, resources, drafts, selections, expected }) => {
+      const templates = (await defaultCatalog()).endpoints.get(service)!.service.prefetch;
+      const context: Record<string, unknown> = { userId: 'Practitioner/dr-1', patientId: 'pt-1' };
+      if (drafts) {
+        context['draftOrders'] = draftOrders(...drafts);
+      }
+      if (selections) {
+        context['selections'] = selections;
+      }
+      const response = await fetch(`${baseUrl}/cds-services/${service}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          hook,
+          hookInstance: crypto.randomUUID(),
+          context,
+          prefetch: prefetchFor(templates, resources),
+        }),
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as {
+        cards: {
+          indicator: string;
+          source: { topic: { code: string } };
+          uuid: string;
+          suggestions: { uuid: string }[];
+        }[];
+      };
+      expect(responseProblems(body)).toEqual([]);
+      expect(body.cards.map((card) => `${card.source.topic.code} ${card.indicator}`)).toEqual(expected);
+      for (const card of body.cards) {
+        expect(card.uuid).toMatch(/^[0-9a-f-]{36}$/);
+        expect(card.suggestions.every((suggestion) => /^[0-9a-f-]{36}$/.test(suggestion.uuid))).toBe(true);
+      }
+    },
+  );
 
   it('card and suggestion uuids are stable for one hook call and differ between calls', async () => {
     const templates = (await defaultCatalog()).services.get('vitamin-d-back-pain')!.prefetch;

@@ -96,7 +96,7 @@ describe('npm run hook', () => {
     ],
     [
       [
-        'b12-drug-risk',
+        'b12-drug-risk-order-select',
         'order-select',
         '--patient',
         'demo-b12-metformin-untested',
