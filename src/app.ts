@@ -1,5 +1,4 @@
 import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import {
   jsonSchemaTransform,
@@ -20,6 +19,7 @@ import { analyticsRoutes, metricsRoutes } from './http/analytics-routes.js';
 import { cdsRoutes } from './http/cds-routes.js';
 import { installErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { type HealthState, healthRoutes } from './http/health-routes.js';
+import { registerRateLimits } from './http/rate-limits.js';
 import { closeRedis, openRedis } from './redis.js';
 
 export interface AppDeps {
@@ -36,6 +36,16 @@ export interface AppDeps {
   readonly feedback?: FeedbackService;
 }
 
+/** A number of hops as the function Fastify's types ask for (proxy-addr treats a number the same way). */
+function fastifyTrustProxy(
+  setting: Config['server']['trustProxy'],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting === 'number') {
+    return (_address, hop) => hop < setting;
+  }
+  return typeof setting === 'boolean' ? setting : [...setting];
+}
+
 /** Builds the service; never listens (server.ts does). */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
@@ -47,6 +57,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
     connectionTimeout: 30_000,
     requestTimeout: 30_000,
+    // Behind a load balancer, the client's address (rate limits, logs) comes from X-Forwarded-For.
+    trustProxy: fastifyTrustProxy(config.server.trustProxy),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -78,17 +90,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     allowedHeaders: ['Content-Type', 'Authorization'],
     maxAge: 600,
   });
-  // After authentication (onRequest), so a verified client is limited as itself rather than by address.
-  await app.register(rateLimit, {
-    global: true,
-    hook: 'preHandler',
-    max: config.rateLimit.max,
-    timeWindow: config.rateLimit.windowMs,
-    keyGenerator: (request) =>
-      request.cdsClient
-        ? `client ${request.cdsClient.iss} ${request.cdsClient.tenant ?? ''}`
-        : `ip ${request.ip}`,
-  });
+  const redis = config.redis ? await openRedis(config.redis.url, config.redis.keyPrefix, app.log) : null;
+  if (redis) {
+    app.addHook('onClose', async () => {
+      await closeRedis(redis);
+    });
+  }
+  await registerRateLimits(app, config, redis);
   app.setNotFoundHandler({ preHandler: app.rateLimit() }, notFoundHandler);
   await app.register(swagger, {
     openapi: {
@@ -105,12 +113,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { state: deps.healthState ?? { closing: false } });
-  const redis = config.redis ? await openRedis(config.redis.url, config.redis.keyPrefix, app.log) : null;
-  if (redis) {
-    app.addHook('onClose', async () => {
-      await closeRedis(redis);
-    });
-  }
   const replayMemory = config.auth
     ? openReplayMemory({
         redis,

@@ -57,3 +57,15 @@ export class UnauthorizedError extends CdsHttpError {
 export function quoteName(value: string): string {
   return /^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(value) ? `"${value}"` : '(a value that is not a valid name)';
 }
+
+/** Thrown when an address has failed authentication too often in the rate-limit window (429). */
+export class TooManyFailedAuthenticationsError extends CdsHttpError {
+  override readonly name = 'TooManyFailedAuthenticationsError';
+  constructor(retryAfterSeconds: number) {
+    super(
+      429,
+      'CDS_TOO_MANY_FAILED_AUTHENTICATIONS',
+      `Too many failed authentications from this address; retry in ${retryAfterSeconds} s`,
+    );
+  }
+}
