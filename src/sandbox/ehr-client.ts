@@ -26,12 +26,44 @@ export interface HookRequestOptions {
   readonly authorize?: (url: string) => Promise<Record<string, string>>;
 }
 
+/** Thrown when nothing answers at a URL (nothing listening, unknown host, timeout). */
+export class UnreachableError extends Error {
+  override readonly name = 'UnreachableError' as const;
+  readonly url: string;
+  constructor(url: string, reason: string) {
+    super(`Cannot reach ${url} (${reason})`);
+    this.url = url;
+  }
+}
+
+/** Thrown when a GET answers with an error status. */
+export class HttpStatusError extends Error {
+  override readonly name = 'HttpStatusError' as const;
+  readonly url: string;
+  readonly status: number;
+  constructor(url: string, status: number) {
+    super(`GET ${url} answered ${status}`);
+    this.url = url;
+    this.status = status;
+  }
+}
+
+/** fetch, with "fetch failed" turned into an UnreachableError that names the URL and the cause. */
+async function send(url: string, init: RequestInit): Promise<Response> {
+  try {
+    return await fetch(url, init);
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    throw new UnreachableError(url, cause?.code ?? cause?.message ?? (error as Error).message);
+  }
+}
+
 async function getJson(url: string, headers: Record<string, string>): Promise<unknown> {
-  const response = await fetch(url, {
+  const response = await send(url, {
     headers: { accept: 'application/fhir+json, application/json', ...headers },
   });
   if (!response.ok) {
-    throw new Error(`GET ${url} answered ${response.status}`);
+    throw new HttpStatusError(url, response.status);
   }
   return response.json();
 }
@@ -122,12 +154,17 @@ export async function callHook(
   authorize?: (url: string) => Promise<Record<string, string>>,
 ): Promise<{ status: number; body: unknown }> {
   const url = `${serviceUrl}/cds-services/${serviceId}`;
-  const response = await fetch(url, {
+  const response = await send(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...((await authorize?.(url)) ?? {}) },
     body: JSON.stringify(request),
   });
-  return { status: response.status, body: await response.json() };
+  const text = await response.text();
+  try {
+    return { status: response.status, body: JSON.parse(text) as unknown };
+  } catch {
+    return { status: response.status, body: { message: text || response.statusText } };
+  }
 }
 
 /** Signs a CDS Hooks client JWT per call (ES384 or RS384 private JWK with a kid), as an EHR does. */

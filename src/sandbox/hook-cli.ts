@@ -10,6 +10,8 @@ import {
   createClientSigner,
   discoverService,
   type HookRequestOptions,
+  HttpStatusError,
+  UnreachableError,
 } from './ehr-client.js';
 import { formatCards } from './print-cards.js';
 
@@ -81,12 +83,41 @@ if (hook !== 'patient-view' && orders.length === 0) {
   fail(`${hook} needs at least one --order file.`);
 }
 
-const authorize = values['sign-key']
-  ? await createClientSigner(JSON.parse(readFileSync(values['sign-key'], 'utf8')) as JWK, values.iss)
-  : undefined;
+const serviceUrl = values.service.replace(/\/+$/, '');
+
+/** What went wrong, and what to do about it, for the people who run the CLI by hand. */
+function explain(error: unknown): string {
+  if (error instanceof UnreachableError) {
+    return error.url.startsWith(serviceUrl)
+      ? `${error.message}: is the CDS service running? Start it with \`npm start\` (or \`npm run demo\`), or point --service at it.`
+      : `${error.message}: is the FHIR server running? Start \`npm run sandbox\`, or point --fhir at yours.`;
+  }
+  if (error instanceof HttpStatusError && (error.status === 401 || error.status === 403)) {
+    return error.url.startsWith(serviceUrl)
+      ? refused(error.status)
+      : `${error.message}: give the FHIR server's access token with --token.`;
+  }
+  return (error as Error).message;
+}
+
+function refused(status: number): string {
+  return `The CDS service at ${serviceUrl} refused the call (${status}): it checks CDS client JWTs. Sign the calls with --sign-key <private JWK> (and --iss, unless it is ${values.iss}), and give --service exactly as the service's PUBLIC_BASE_URL: the JWT's aud is built from it.`;
+}
+
+function readSigningKey(file: string): JWK {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as JWK;
+  } catch (error) {
+    return fail(`Cannot read the signing key ${file}: ${(error as Error).message}`);
+  }
+}
+
 try {
+  const authorize = values['sign-key']
+    ? await createClientSigner(readSigningKey(values['sign-key']), values.iss)
+    : undefined;
   const target: Pick<HookRequestOptions, 'serviceUrl' | 'serviceId' | 'hook' | 'authorize'> = {
-    serviceUrl: values.service,
+    serviceUrl,
     serviceId,
     hook,
     ...(authorize ? { authorize } : {}),
@@ -102,7 +133,7 @@ try {
     orders,
     withPrefetch: values.prefetch,
   });
-  const { status, body } = await callHook(values.service, service.id, request, authorize);
+  const { status, body } = await callHook(serviceUrl, service.id, request, authorize);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
   } else if (status === 200) {
@@ -110,6 +141,9 @@ try {
     process.stdout.write(
       `${service.id} · ${hook} · patient ${values.patient} · ${values.prefetch ? 'with prefetch' : 'no prefetch (the service reads FHIR)'}\n${formatCards(cards)}\n`,
     );
+  } else if (status === 401 || status === 403) {
+    process.stderr.write(`${refused(status)}\n`);
+    process.exitCode = 1;
   } else {
     process.stdout.write(
       `${service.id} answered ${status}: ${(body as { message?: string }).message ?? JSON.stringify(body)}\n`,
@@ -117,6 +151,6 @@ try {
     process.exitCode = 1;
   }
 } catch (error) {
-  process.stderr.write(`${(error as Error).message}\n`);
+  process.stderr.write(`${explain(error)}\n`);
   process.exitCode = 1;
 }
