@@ -51,8 +51,8 @@ const FORBIDDEN_ALGORITHM = /^(none|HS\d+)$/i;
 const MAX_JTI_LENGTH = 256;
 
 /**
- * CDS Hooks 2.0 client authentication: trusted issuers only, their keys only (a jku header is followed only
- * when allowlisted for that issuer), asymmetric algorithms, aud equal to the endpoint called, exp and iat with a
+ * CDS Hooks 2.0 client authentication: trusted issuers only, their keys only (pinned keys first; a jku header
+ * is followed only for a kid they do not have, and only when allowlisted for that issuer), asymmetric algorithms, aud equal to the endpoint called, exp and iat with a
  * small skew, and each jti accepted once for the token's lifetime.
  * See {@link https://cds-hooks.hl7.org/2.0/#trusting-cds-clients | Trusting CDS Clients}.
  */
@@ -77,6 +77,14 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
     options.issuers.flatMap((issuer) =>
       issuer.jwks ? [[issuer.iss, createLocalJWKSet(issuer.jwks as never)] as const] : [],
     ),
+  );
+  const localKids = new Map(
+    options.issuers.map((issuer) => [
+      issuer.iss,
+      new Set(
+        (issuer.jwks?.keys ?? []).flatMap((key) => (typeof key['kid'] === 'string' ? [key['kid']] : [])),
+      ),
+    ]),
   );
   const issuers = new Map(options.issuers.map((issuer) => [issuer.iss, issuer]));
   const replayMemory = options.replayMemory ?? createLocalReplayMemory(now);
@@ -106,14 +114,20 @@ export function createJwtVerifier(options: JwtVerifierOptions): JwtVerifier {
       if (!header.kid) {
         throw new AuthenticationError('no kid');
       }
+      // Pinned keys first: a kid among the issuer's local keys is verified with them whatever the jku says,
+      // so a client that always sends a jku (the CDS Hooks Sandbox) is verified offline. A jku is followed
+      // only for a kid the local keys do not have, and only when allowlisted.
+      const local = localSets.get(issuer.iss);
       let keys: JWTVerifyGetKey | undefined;
-      if (header.jku !== undefined) {
+      if (local && localKids.get(issuer.iss)?.has(header.kid)) {
+        keys = local;
+      } else if (header.jku !== undefined) {
         if (!issuer.jkuAllowlist.includes(header.jku)) {
           throw new AuthenticationError('jku not allowed for this issuer');
         }
         keys = remote(header.jku);
       } else {
-        keys = localSets.get(issuer.iss) ?? (issuer.jwksUrl ? remote(issuer.jwksUrl) : undefined);
+        keys = local ?? (issuer.jwksUrl ? remote(issuer.jwksUrl) : undefined);
       }
       if (!keys) {
         throw new AuthenticationError('no key source for this issuer without jku');
