@@ -34,6 +34,11 @@ const EnvSchema = z.object({
   FHIR_DEADLINE_MS: z.coerce.number().int().positive().max(60_000).default(2000),
   FHIR_FETCH_WITHOUT_TOKEN: booleanString.default(true),
   FHIR_MAX_PAGES: z.coerce.number().int().positive().max(1000).default(20),
+  FHIR_MAX_RESPONSE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(20 * 1024 * 1024),
   FHIR_CACHE_TTL_MS: z.coerce.number().int().min(0).max(300_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: booleanString.default(false),
@@ -106,6 +111,8 @@ export interface Config {
     readonly deadlineMs: number;
     readonly fetchWithoutToken: boolean;
     readonly maxPages: number;
+    /** A FHIR response larger than this is refused (412) without being read whole. */
+    readonly maxResponseBytes: number;
     /** How long identical FHIR reads (same server, token and URL) are shared; 0 turns it off. */
     readonly cacheTtlMs: number;
     /** FHIR base URLs calls may name when unauthenticated; "loopback" means any loopback URL. */
@@ -255,6 +262,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       deadlineMs: values.FHIR_DEADLINE_MS,
       fetchWithoutToken: values.FHIR_FETCH_WITHOUT_TOKEN,
       maxPages: values.FHIR_MAX_PAGES,
+      maxResponseBytes: values.FHIR_MAX_RESPONSE_BYTES,
       cacheTtlMs: values.FHIR_CACHE_TTL_MS,
       serverAllowlist: values.FHIR_SERVER_ALLOWLIST,
       allowInsecureHttp: values.FHIR_ALLOW_INSECURE_HTTP,

@@ -7,19 +7,20 @@ import { type FakeFhirServer, startFakeFhirServer } from '../helpers/fake-fhir-s
 
 describe('createFhirReadCache', () => {
   const resource: Resource = { resourceType: 'Patient', id: 'p' };
+  const sized = { resource, bytes: 40 };
 
   it('reads an identical query once within the TTL, and again after it', async () => {
-    let clock = 0;
+    let clock = 5000;
     let loads = 0;
     const cache = createFhirReadCache({ ttlMs: 1000, now: () => clock });
     const load = async () => {
       loads++;
-      return resource;
+      return sized;
     };
     await cache.read('https://fhir/', 'token-a', 'https://fhir/Patient/p', load);
     await cache.read('https://fhir/', 'token-a', 'https://fhir/Patient/p', load);
     expect(loads).toBe(1);
-    clock = 1001;
+    clock = 6001;
     await cache.read('https://fhir/', 'token-a', 'https://fhir/Patient/p', load);
     expect(loads).toBe(2);
   });
@@ -29,7 +30,7 @@ describe('createFhirReadCache', () => {
     const cache = createFhirReadCache({ ttlMs: 10_000 });
     const load = async () => {
       loads++;
-      return resource;
+      return sized;
     };
     await cache.read('https://fhir/', 'token-a', 'https://fhir/Patient/p', load);
     await cache.read('https://fhir/', 'token-b', 'https://fhir/Patient/p', load);
@@ -43,7 +44,7 @@ describe('createFhirReadCache', () => {
     await expect(
       cache.read('https://fhir/', 't', 'u', () => Promise.reject(new Error('boom'))),
     ).rejects.toThrow('boom');
-    await expect(cache.read('https://fhir/', 't', 'u', async () => resource)).resolves.toBe(resource);
+    await expect(cache.read('https://fhir/', 't', 'u', async () => sized)).resolves.toBe(sized);
   });
 
   it('is bounded', async () => {
@@ -51,12 +52,50 @@ describe('createFhirReadCache', () => {
     const cache = createFhirReadCache({ ttlMs: 10_000, maxEntries: 2 });
     const load = async () => {
       loads++;
-      return resource;
+      return sized;
     };
     for (const url of ['a', 'b', 'c', 'a']) {
       await cache.read('https://fhir/', 't', url, load);
     }
     expect(loads).toBe(4);
+  });
+
+  it('is bounded in bytes: a large response pushes out older ones, one larger than the bound is not kept', async () => {
+    let loads = 0;
+    const cache = createFhirReadCache({ ttlMs: 10_000, maxBytes: 100 });
+    const load = (bytes: number) => async () => {
+      loads++;
+      return { resource, bytes };
+    };
+    await cache.read('https://fhir/', 't', 'a', load(60));
+    await cache.read('https://fhir/', 't', 'b', load(60));
+    expect(cache.size()).toEqual({ entries: 1, bytes: 60 });
+    await cache.read('https://fhir/', 't', 'a', load(60));
+    expect(loads).toBe(3);
+    await expect(cache.read('https://fhir/', 't', 'huge', load(1000))).resolves.toMatchObject({
+      bytes: 1000,
+    });
+    expect(cache.size().bytes).toBeLessThanOrEqual(100);
+  });
+
+  it('drops expired entries without being read again', async () => {
+    const cache = createFhirReadCache({ ttlMs: 30 });
+    await cache.read('https://fhir/', 't', 'a', async () => sized);
+    expect(cache.size().entries).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(cache.size()).toEqual({ entries: 0, bytes: 0 });
+  });
+
+  it('shares one load between concurrent identical reads', async () => {
+    let loads = 0;
+    const cache = createFhirReadCache({ ttlMs: 10_000 });
+    const load = async () => {
+      loads++;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return sized;
+    };
+    await Promise.all([1, 2, 3].map(() => cache.read('https://fhir/', 't', 'a', load)));
+    expect(loads).toBe(1);
   });
 });
 
