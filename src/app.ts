@@ -11,6 +11,7 @@ import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import { createJwtVerifier } from './auth/jwt-verifier.js';
 import { openReplayMemory } from './auth/replay-memory.js';
+import { createCallMetrics } from './cds/call-metrics.js';
 import { createFhirReadCache } from './fhir/fhir-cache.js';
 import type { Catalog } from './catalog/load-catalog.js';
 import type { Config } from './config.js';
@@ -140,7 +141,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const now = deps.now ?? (() => new Date());
   await app.register(analyticsRoutes, { config, feedback, verifier, now });
-  await app.register(metricsRoutes, { feedback });
+  const callMetrics = createCallMetrics();
+  await app.register(metricsRoutes, { feedback, registries: [callMetrics.registry] });
   await app.register(cdsRoutes, {
     catalog: deps.catalog,
     config,
@@ -148,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     now,
     fetch: deps.fetch,
     fhirCache: createFhirReadCache({ ttlMs: config.fhir.cacheTtlMs }),
+    metrics: callMetrics,
     verifier,
   });
   return app;

@@ -21,6 +21,14 @@ export class BadRequestError extends CdsHttpError {
   }
 }
 
+/** Thrown when a part of the request is over one of the service's documented size limits (413). */
+export class PayloadTooLargeError extends CdsHttpError {
+  override readonly name = 'PayloadTooLargeError';
+  constructor(message: string) {
+    super(413, 'CDS_PAYLOAD_TOO_LARGE', message);
+  }
+}
+
 /** Thrown for a service id the catalogue does not have (404). */
 export class ServiceNotFoundError extends CdsHttpError {
   override readonly name = 'ServiceNotFoundError';

@@ -58,13 +58,31 @@ const ServiceDefinitionSchema = z
   })
   .strict();
 
+/**
+ * Per rule, the prefetch data it cannot decide without: a list of groups, each satisfied when at least one of
+ * its keys was available (e.g. B12 needs `[["medicationRequests", "medicationStatements"]]`).
+ */
+const RuleNeedsSchema = z.partialRecord(z.enum(RULE_IDS), z.array(z.array(z.string().min(1)).min(1)).min(1));
+
 const ServicesFileSchema = z
   .object({
     prefetchTemplates: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]*$/), PrefetchTemplateSchema),
+    ruleNeeds: RuleNeedsSchema.default({}),
     services: z.array(ServiceDefinitionSchema).min(1),
   })
   .strict()
   .superRefine((file, context) => {
+    for (const [rule, groups] of Object.entries(file.ruleNeeds)) {
+      for (const key of groups.flat()) {
+        if (!(key in file.prefetchTemplates)) {
+          context.addIssue({
+            code: 'custom',
+            path: ['ruleNeeds', rule],
+            message: `unknown prefetch key "${key}"`,
+          });
+        }
+      }
+    }
     // An id is a URL: it names one service (its own id may also be one of its hooks' ids).
     const owners = new Map<string, number>();
     file.services.forEach((service, index) => {
@@ -88,6 +106,17 @@ const ServicesFileSchema = z
             path: ['services', index, 'prefetch'],
             message: `unknown prefetch key "${key}"`,
           });
+        }
+      }
+      for (const rule of service.rules) {
+        for (const group of file.ruleNeeds[rule] ?? []) {
+          if (!group.some((key) => service.prefetch.includes(key))) {
+            context.addIssue({
+              code: 'custom',
+              path: ['services', index, 'prefetch'],
+              message: `rule ${rule} needs one of ${group.map((key) => `"${key}"`).join(', ')}`,
+            });
+          }
         }
       }
       for (const hook of Object.keys(service.hooks) as HookName[]) {
@@ -114,6 +143,8 @@ export interface CdsServiceDefinition {
   readonly usageRequirements?: string | undefined;
   readonly rules: readonly RuleId[];
   readonly prefetch: Readonly<Record<string, string>>;
+  /** Per rule of this service, the groups of prefetch keys it cannot decide without (one of each group). */
+  readonly ruleNeeds: ReadonlyMap<RuleId, readonly (readonly string[])[]>;
 }
 
 /** One URL, `/cds-services/{id}`: the service behind it and the hooks it answers. */
@@ -219,6 +250,14 @@ export async function loadCatalog(options: {
         hookIds: service.hooks,
         prefetch: Object.fromEntries(
           service.prefetch.map((key) => [key, servicesData.prefetchTemplates[key] ?? '']),
+        ),
+        ruleNeeds: new Map(
+          service.rules.map((rule) => [
+            rule,
+            (servicesData.ruleNeeds[rule] ?? []).map((group) =>
+              group.filter((key) => service.prefetch.includes(key)),
+            ),
+          ]),
         ),
       },
     ]),

@@ -10,7 +10,13 @@ import type {
   ServiceRequest,
 } from '@medplum/fhirtypes';
 import type { PatientRecord } from '../domain/patient-record.js';
-import { BadRequestError, PrefetchUnavailableError, quoteName } from '../errors.js';
+import {
+  BadRequestError,
+  CdsHttpError,
+  PayloadTooLargeError,
+  PrefetchUnavailableError,
+  quoteName,
+} from '../errors.js';
 import { type FhirReader, FhirReadError } from './fhir-reader.js';
 import { resourceProblem } from './resource-shapes.js';
 
@@ -33,6 +39,10 @@ export interface ResolvedPrefetch {
   readonly fetchedKeys: string[];
   /** Resources the FHIR server returned that were unusable and were left out. */
   readonly droppedFromServer: number;
+  /** Keys the FHIR server does not support, each with a fixed reason (status and issue code only). */
+  readonly unavailable: ReadonlyMap<string, string>;
+  /** A search stopped at maxPages: the data may be incomplete. */
+  readonly truncated: boolean;
 }
 
 const USER_TOKENS: Readonly<Record<string, string>> = {
@@ -85,13 +95,47 @@ function isResource(value: unknown): value is Resource {
   );
 }
 
-function isErrorOutcome(resource: Resource): boolean {
-  return (
-    resource.resourceType === 'OperationOutcome' &&
-    (Array.isArray(resource.issue) ? resource.issue : []).some(
-      (issue) => issue.severity === 'error' || issue.severity === 'fatal',
-    )
-  );
+/** Most resources one request's prefetch may carry over all keys (a bound on work and memory per call). */
+export const MAX_PREFETCH_ENTRIES = 50_000;
+
+/** Whether an OperationOutcome reports an error; a malformed one (a `null` issue) is a bad request. */
+function isErrorOutcome(resource: Resource, label: string): boolean {
+  const issues: unknown = (resource as { issue?: unknown }).issue;
+  if (issues !== undefined && !Array.isArray(issues)) {
+    throw new BadRequestError(`${label}.issue must be an array`);
+  }
+  return ((issues ?? []) as unknown[]).some((issue, index) => {
+    if (typeof issue !== 'object' || issue === null) {
+      throw new BadRequestError(`${label}.issue[${index}] must be an object`);
+    }
+    const { severity } = issue as { severity?: unknown };
+    return severity === 'error' || severity === 'fatal';
+  });
+}
+
+/** The Bundle's `next` link; a malformed `link` (not an array, a `null` entry, a URL that is not a string) is a bad request. */
+function nextLink(bundle: Resource, label: string): string | undefined {
+  const links: unknown = (bundle as { link?: unknown }).link;
+  if (links === undefined) {
+    return undefined;
+  }
+  if (!Array.isArray(links)) {
+    throw new BadRequestError(`${label}.link must be an array`);
+  }
+  let next: string | undefined;
+  for (const [index, link] of (links as unknown[]).entries()) {
+    if (typeof link !== 'object' || link === null) {
+      throw new BadRequestError(`${label}.link[${index}] must be an object`);
+    }
+    const { relation, url } = link as { relation?: unknown; url?: unknown };
+    if (relation === 'next' && next === undefined) {
+      if (typeof url !== 'string') {
+        throw new BadRequestError(`${label}.link[${index}].url must be a string`);
+      }
+      next = url;
+    }
+  }
+  return next;
 }
 
 type Read =
@@ -100,7 +144,8 @@ type Read =
 
 /**
  * What one prefetch value (or one FHIR response) holds. `null` and an empty Bundle are "no data"; an
- * OperationOutcome, or a Bundle carrying an error outcome, is "unfulfilled".
+ * OperationOutcome, or a Bundle carrying an error outcome, is "unfulfilled". A search Bundle may carry other
+ * resource types than the template's (`_include`d Medications): they are kept.
  */
 function readValue(value: unknown, label: string, template: string): Read {
   if (value === null) {
@@ -110,6 +155,7 @@ function readValue(value: unknown, label: string, template: string): Read {
     throw new BadRequestError(`${label} must be a FHIR resource, a Bundle or null`);
   }
   if (value.resourceType === 'OperationOutcome') {
+    isErrorOutcome(value, label);
     return { kind: 'unfulfilled' };
   }
   const expected = templateResourceType(template);
@@ -121,29 +167,38 @@ function readValue(value: unknown, label: string, template: string): Read {
     }
     return { kind: 'data', resources: [value], next: undefined };
   }
-  const bundle = value;
-  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) {
+  const entries: unknown = (value as { entry?: unknown }).entry;
+  if (entries !== undefined && !Array.isArray(entries)) {
     throw new BadRequestError(`${label}.entry must be an array`);
   }
+  if (Array.isArray(entries) && entries.length > MAX_PREFETCH_ENTRIES) {
+    throw new PayloadTooLargeError(`${label} has more than ${MAX_PREFETCH_ENTRIES} entries`);
+  }
   const resources: Resource[] = [];
-  for (const [index, entry] of (bundle.entry ?? []).entries()) {
-    const resource: unknown = (entry as { resource?: unknown } | null)?.resource;
+  for (const [index, entry] of ((entries ?? []) as unknown[]).entries()) {
+    const resource: unknown =
+      typeof entry === 'object' && entry !== null ? (entry as { resource?: unknown }).resource : undefined;
     if (resource === undefined) {
       continue;
     }
     if (!isResource(resource)) {
       throw new BadRequestError(`${label}.entry[${index}].resource must be a FHIR resource`);
     }
-    if (isErrorOutcome(resource)) {
+    if (
+      resource.resourceType === 'OperationOutcome' &&
+      isErrorOutcome(resource, `${label}.entry[${index}].resource`)
+    ) {
       return { kind: 'unfulfilled' };
     }
     resources.push(resource);
   }
-  const next = Array.isArray(bundle.link)
-    ? bundle.link.find((link) => link.relation === 'next')?.url
-    : undefined;
-  return { kind: 'data', resources, next: typeof next === 'string' ? next : undefined };
+  return { kind: 'data', resources, next: nextLink(value, label) };
 }
+
+/** One key's data as read: what was read, whether paging stopped at maxPages, or why the server cannot answer it. */
+type KeyRead =
+  | { readonly kind: 'read'; readonly resources: Resource[]; readonly truncated: boolean }
+  | { readonly kind: 'unavailable'; readonly reason: string };
 
 async function fetchKey(
   key: string,
@@ -153,14 +208,18 @@ async function fetchKey(
   signal: AbortSignal,
   maxPages: number,
   firstPage?: Read,
-): Promise<Resource[]> {
+): Promise<KeyRead> {
   const resources: Resource[] = [];
   let page: Read | undefined = firstPage;
   let nextUrl: string | undefined = url;
-  for (let pages = 0; pages < maxPages; pages++) {
+  for (let pages = 0; ; pages++) {
     if (!page) {
       if (!nextUrl) {
-        break;
+        return { kind: 'read', resources, truncated: false };
+      }
+      if (pages >= maxPages) {
+        // Read as far as allowed; the rules are told the record may be incomplete.
+        return { kind: 'read', resources, truncated: true };
       }
       try {
         page = readValue(
@@ -169,8 +228,12 @@ async function fetchKey(
           template,
         );
       } catch (error) {
+        // Only the search itself can be unsupported; a next page that fails is a failure.
+        if (error instanceof FhirReadError && error.unsupported && nextUrl === url) {
+          return { kind: 'unavailable', reason: error.message };
+        }
         // An unreadable answer is the server's fault, not the caller's: unfulfilled, not a bad request.
-        if (error instanceof FhirReadError || error instanceof BadRequestError) {
+        if (error instanceof CdsHttpError || error instanceof FhirReadError) {
           throw new PrefetchUnavailableError(
             `Could not read "${key}" from the FHIR server: ${error.message}`,
           );
@@ -181,29 +244,84 @@ async function fetchKey(
     if (page.kind === 'unfulfilled') {
       throw new PrefetchUnavailableError(`The FHIR server answered "${key}" with an error outcome`);
     }
+    if (resources.length + page.resources.length > MAX_PREFETCH_ENTRIES) {
+      throw new PrefetchUnavailableError(
+        `"${key}" has more than ${MAX_PREFETCH_ENTRIES} resources; refusing to read further`,
+      );
+    }
     resources.push(...page.resources);
     nextUrl = page.next;
     page = undefined;
-    if (!nextUrl) {
-      return resources;
+  }
+}
+
+/** Most `Medication/{id}` references read one by one when a server did not `_include` them. */
+const MAX_MEDICATION_READS = 20;
+const MEDICATION_REFERENCE = /^Medication\/([A-Za-z0-9\-.]{1,64})$/;
+
+/** Ids of Medications that MedicationRequests/Statements reference and that are not among the resources. */
+function missingMedicationIds(resources: readonly Resource[]): string[] {
+  const present = new Set(
+    resources.flatMap((resource) => (resource.resourceType === 'Medication' ? [resource.id] : [])),
+  );
+  const missing = new Set<string>();
+  for (const resource of resources) {
+    if (resource.resourceType === 'MedicationRequest' || resource.resourceType === 'MedicationStatement') {
+      const id = MEDICATION_REFERENCE.exec(resource.medicationReference?.reference ?? '')?.[1];
+      if (id !== undefined && !present.has(id)) {
+        missing.add(id);
+      }
     }
   }
-  throw new PrefetchUnavailableError(`"${key}" has more than ${maxPages} pages; refusing to read further`);
+  return [...missing].slice(0, MAX_MEDICATION_READS);
+}
+
+/**
+ * Reads referenced Medications the server did not include. Best effort: a Medication that cannot be read
+ * leaves the rules the reference's display text, as before.
+ */
+async function readMissingMedications(
+  ids: readonly string[],
+  reader: FhirReader,
+  signal: AbortSignal,
+): Promise<Resource[]> {
+  const reads = await Promise.all(
+    ids.map(async (id) => {
+      try {
+        const template = `Medication/${id}`;
+        const read = readValue(await reader.read(template, signal), 'Medication', template);
+        return read.kind === 'data' ? read.resources.filter((resource) => resource.id === id) : [];
+      } catch (error) {
+        if (error instanceof CdsHttpError || error instanceof FhirReadError) {
+          return [];
+        }
+        throw error;
+      }
+    }),
+  );
+  return reads.flat();
 }
 
 /**
  * Resolves a service's prefetch: per key, what the EHR sent, else a read from its FHIR server (all keys in
- * parallel, under one deadline), else 412. Paged Bundles are followed.
+ * parallel, under one deadline), else 412. Paged Bundles are followed up to maxPages (then the record is
+ * marked truncated); a key the server does not support (400, 403, 404, 405) is reported unavailable for
+ * the caller to decide; referenced Medications the server did not include are read.
  * See {@link https://cds-hooks.hl7.org/2.0/#prefetch-template | CDS Hooks prefetch}.
  */
 export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPrefetch> {
   const supplied = input.prefetch ?? {};
+  let entries = 0;
   const plans = Object.entries(input.templates).map(([key, template]) => {
     const label = `prefetch.${key}`;
     const has = Object.hasOwn(supplied, key);
     const read = has ? readValue(supplied[key], label, template) : ({ kind: 'unfulfilled' } as const);
+    entries += read.kind === 'data' ? read.resources.length : 0;
     return { key, template, read };
   });
+  if (entries > MAX_PREFETCH_ENTRIES) {
+    throw new PayloadTooLargeError(`prefetch carries more than ${MAX_PREFETCH_ENTRIES} resources in all`);
+  }
 
   for (const plan of plans) {
     if (plan.read.kind === 'data') {
@@ -229,15 +347,18 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
   }
 
   // The deadline starts with the first read, and only when there is one.
-  const signal = needsServer.length > 0 ? AbortSignal.timeout(input.deadlineMs) : undefined;
+  let signal: AbortSignal | undefined;
+  const deadline = (): AbortSignal => (signal ??= AbortSignal.timeout(input.deadlineMs));
   let droppedFromServer = 0;
+  let truncated = false;
+  const unavailable = new Map<string, string>();
   const results = await Promise.all(
     plans.map(async (plan) => {
       if (plan.read.kind === 'data' && plan.read.next === undefined) {
         return plan.read.resources;
       }
       const url = substituteTokens(plan.template, input.context);
-      if (url === undefined || !reader || !signal) {
+      if (url === undefined || !reader) {
         return [];
       }
       const fetched = await fetchKey(
@@ -245,26 +366,42 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
         url,
         plan.template,
         reader,
-        signal,
+        deadline(),
         input.maxPages,
         plan.read.kind === 'data' ? plan.read : undefined,
       );
-      return fetched.filter((resource) => {
+      if (fetched.kind === 'unavailable') {
+        unavailable.set(plan.key, fetched.reason);
+        return [];
+      }
+      truncated ||= fetched.truncated;
+      return fetched.resources.filter((resource) => {
         const usable = resourceProblem(resource) === undefined;
         droppedFromServer += usable ? 0 : 1;
         return usable;
       });
     }),
   );
+  const resources = results.flat();
+  const missingMedications = reader ? missingMedicationIds(resources) : [];
+  if (reader && missingMedications.length > 0) {
+    resources.push(...(await readMissingMedications(missingMedications, reader, deadline())));
+  }
   return {
-    resources: results.flat(),
+    resources,
     fetchedKeys: needsServer.map((plan) => plan.key),
     droppedFromServer,
+    unavailable,
+    truncated,
   };
 }
 
 /** Groups resolved resources into the record the rules read, each resource once. */
-export function toPatientRecord(patientId: string, resources: readonly Resource[]): PatientRecord {
+export function toPatientRecord(
+  patientId: string,
+  resources: readonly Resource[],
+  fhirGaps: { unavailableKeys?: ReadonlySet<string>; truncated?: boolean } = {},
+): PatientRecord {
   const seen = new Set<string>();
   const byType = new Map<string, Resource[]>();
   for (const resource of resources) {
@@ -290,5 +427,7 @@ export function toPatientRecord(patientId: string, resources: readonly Resource[
     serviceRequests: of<ServiceRequest>('ServiceRequest'),
     procedures: of<Procedure>('Procedure'),
     medications: of<Medication>('Medication'),
+    unavailableKeys: fhirGaps.unavailableKeys ?? new Set(),
+    truncated: fhirGaps.truncated ?? false,
   };
 }

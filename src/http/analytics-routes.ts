@@ -48,10 +48,11 @@ export const analyticsRoutes: FastifyPluginAsyncZod<{
  * The same counts as Prometheus metrics, read from the store at scrape time, so every replica reports the
  * shared totals; plus the process's own metrics.
  */
-export const metricsRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackService }> = async (
-  app,
-  { feedback },
-) => {
+export const metricsRoutes: FastifyPluginAsyncZod<{
+  feedback: FeedbackService;
+  /** Counts other parts keep (the call path's skipped rules), served alongside. */
+  registries?: readonly Registry[];
+}> = async (app, { feedback, registries = [] }) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // All-time totals: counters only ever grow.
@@ -69,6 +70,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackService }>
     labelNames: ['service', 'rule', 'outcome', 'reason'],
     registers: [registry],
   });
+  const served = registries.length > 0 ? Registry.merge([registry, ...registries]) : registry;
   app.get(
     '/metrics',
     {
@@ -91,7 +93,7 @@ export const metricsRoutes: FastifyPluginAsyncZod<{ feedback: FeedbackService }>
           outcomes.inc({ ...labels, outcome: 'overridden', reason }, count);
         }
       }
-      return reply.type(registry.contentType).send(await registry.metrics());
+      return reply.type(registry.contentType).send(await served.metrics());
     },
   );
 };

@@ -35,8 +35,17 @@ export const CdsRequestSchema = z
     hookInstance: z.string().min(1).max(256),
     fhirServer: z.url({ protocol: /^https?$/ }).optional(),
     fhirAuthorization: FhirAuthorizationSchema.optional(),
-    context: z.record(z.string(), z.unknown()),
-    prefetch: z.record(z.string(), z.unknown()).optional(),
+    context: z
+      .record(z.string(), z.unknown())
+      .describe(
+        'Hook context. Limits: at most 1000 `draftOrders` entries and 1000 `selections` (more is a 413).',
+      ),
+    prefetch: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe(
+        'Prefetch by template key: a FHIR resource, a Bundle or null. Limit: at most 50000 resources in all (more is a 413).',
+      ),
     extension: z.record(z.string(), z.unknown()).optional(),
   })
   .refine((request) => request.fhirAuthorization === undefined || request.fhirServer !== undefined, {

@@ -92,7 +92,7 @@ describe('the prefetch matrix', () => {
     expect(response.json<{ cards: unknown[] }>().cards).toHaveLength(1);
     expect(requestedTypes()).toEqual(['Condition']);
     expect(fhir.requests.every((request) => request.authorization === `Bearer ${TOKEN}`)).toBe(true);
-    expect(fhir.requests[0]?.path).toBe('/fhir/Condition?patient=pt-1');
+    expect(fhir.requests[0]?.path).toBe('/fhir/Condition?patient=pt-1&_count=100');
   });
 
   it('null means "no data": not fetched, no 412', async () => {

