@@ -194,7 +194,7 @@ export async function callService(
   const { decidable: rules, skipped } = decidableRules(service, hook, unavailableKeys);
   if (unavailableKeys.size > 0) {
     for (const rule of skipped) {
-      deps.metrics?.ruleSkipped(service.id, rule);
+      deps.metrics?.ruleSkipped(serviceId, rule);
     }
     // Keys and the server's status and issue code only: fixed reasons, never patient data.
     log.warn(

@@ -469,7 +469,7 @@ describe('prefetch keys a server does not offer (issue 12 item 5)', () => {
     expect(response.statusCode).toBe(200);
     const metrics = await app.inject({ method: 'GET', url: '/metrics' });
     expect(metrics.body).toMatch(
-      /cds_rules_skipped_total\{service="b12-drug-risk",rule="B12-NEW-DRUG"\} [1-9]/,
+      /cds_rules_skipped_total\{service="b12-drug-risk-order-sign",rule="B12-NEW-DRUG"\} [1-9]/,
     );
     expect(metrics.body).not.toMatch(/rule="FOLIC-ACID"\} [1-9]/);
   });
