@@ -26,6 +26,8 @@ COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
 COPY --chown=node:node package.json ./
 COPY --chown=node:node cds-hooks ./cds-hooks
+# Served as /openapi.json and /docs.
+COPY --chown=node:node openapi.yaml ./
 # The embedded feedback store (SQLite) and its patient-hash key live here: mount a volume to keep them.
 RUN mkdir -p /app/data && chown node:node /app/data
 VOLUME ["/app/data"]

@@ -9,6 +9,7 @@ import {
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
+import { docsRoutes } from './api-docs/docs-routes.js';
 import { createJwtVerifier } from './auth/jwt-verifier.js';
 import { openReplayMemory } from './auth/replay-memory.js';
 import { createCallMetrics } from './cds/call-metrics.js';
@@ -114,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(healthRoutes, { state: deps.healthState ?? { closing: false } });
+  await app.register(docsRoutes, { publicBaseUrl: config.server.publicBaseUrl });
   const replayMemory = config.auth
     ? openReplayMemory({
         redis,
