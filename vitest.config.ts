@@ -1,15 +1,40 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests that start processes or real servers, or need PostgreSQL, Redis or Docker: `npm run test:integration`.
+ * Everything else is `npm run test:unit`, the everyday loop. `npm test` (and CI) runs both.
+ */
+const INTEGRATION = [
+  'test/integration/**/*.test.ts',
+  'test/containers/**/*.test.ts',
+  'test/public-data/**/*.test.ts',
+  'test/feedback/**/*.test.ts',
+  'test/auth/secure-defaults.test.ts',
+  'test/observability/logger.test.ts',
+  'test/sandbox/hook-cli.test.ts',
+  'test/scripts/**/*.test.ts',
+  'test/readme-examples.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 30_000,
+    // A committed `.only` would silently skip the rest of the suite: CI refuses it (and .ci/run greps for it).
+    allowOnly: !process.env['CI'],
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: INTEGRATION } },
+      { extends: true, test: { name: 'integration', include: INTEGRATION } },
+    ],
     coverage: {
       provider: 'v8',
+      // The shipped service only: the developer tools (src/sandbox, scripts/) are not in the image.
       include: ['src/**/*.ts'],
-      thresholds: { lines: 80, functions: 80, branches: 70 },
+      exclude: ['src/sandbox/**'],
+      // Just under what the suite reached on 2026-12-01 (lines 87.9%, statements 87.8%, functions 89.2%,
+      // branches 79.8%), so a change that drops tested code fails CI.
+      thresholds: { lines: 86, statements: 86, functions: 87, branches: 78 },
     },
   },
 });

@@ -11,6 +11,7 @@ import {
   vitaminD,
 } from '../helpers/builders.js';
 import { buildTestApp, defaultCatalog, prefetchFor } from '../helpers/build-app.js';
+import { propertyRuns } from '../helpers/property-runs.js';
 
 /**
  * Whatever arrives, the service answers: never a 5xx, never a crash, a JSON error body for every 4xx, and
@@ -274,7 +275,7 @@ describe('property: no input makes the service fail', () => {
           await expectWellFormed(await post(url, body));
         },
       ),
-      { numRuns: 400 },
+      { numRuns: propertyRuns(400) },
     );
   });
 
@@ -295,7 +296,7 @@ describe('property: no input makes the service fail', () => {
           await post(`/cds-services/${id}`, setAt(body, all[pick % all.length] ?? [], value)),
         );
       }),
-      { numRuns: 1500 },
+      { numRuns: propertyRuns(1500) },
     );
   });
 
@@ -313,7 +314,7 @@ describe('property: no input makes the service fail', () => {
           await expectWellFormed(await post(`/cds-services/${id}`, { ...body, prefetch }));
         },
       ),
-      { numRuns: 800 },
+      { numRuns: propertyRuns(800) },
     );
   });
 
@@ -337,7 +338,7 @@ describe('property: no input makes the service fail', () => {
           );
         },
       ),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 
@@ -354,7 +355,7 @@ describe('property: no input makes the service fail', () => {
           expect(response.statusCode).toBeLessThan(500);
         },
       ),
-      { numRuns: 300 },
+      { numRuns: propertyRuns(300) },
     );
   });
 });
