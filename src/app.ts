@@ -142,9 +142,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await feedback.close();
   });
   const now = deps.now ?? (() => new Date());
-  await app.register(analyticsRoutes, { config, feedback, verifier, now });
+  const reasonCodes = new Set([
+    ...deps.catalog.cards.overrideReasons.map((reason) => reason.code),
+    ...config.feedback.snoozeReasonCodes,
+  ]);
+  await app.register(analyticsRoutes, { config, feedback, verifier, now, reasonCodes });
   const callMetrics = createCallMetrics();
-  await app.register(metricsRoutes, { feedback, registries: [callMetrics.registry] });
+  await app.register(metricsRoutes, { feedback, reasonCodes, registries: [callMetrics.registry] });
   await app.register(cdsRoutes, {
     catalog: deps.catalog,
     config,

@@ -179,14 +179,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Site overrides are merged into the defaults object by object; arrays and values replace. */
+/**
+ * Site overrides are merged into the defaults object by object; arrays and values replace. The merged
+ * objects have no prototype and read only own properties, so a key such as "__proto__" or "constructor" in
+ * a site file is plain data (which the schema then refuses as unknown).
+ */
 export function deepMerge(base: unknown, override: unknown): unknown {
   if (!isPlainObject(base) || !isPlainObject(override)) {
     return override;
   }
-  const merged: Record<string, unknown> = { ...base };
+  const merged = Object.assign(Object.create(null) as Record<string, unknown>, base);
   for (const [key, value] of Object.entries(override)) {
-    merged[key] = deepMerge(base[key], value);
+    merged[key] = deepMerge(Object.hasOwn(base, key) ? base[key] : undefined, value);
   }
   return merged;
 }

@@ -4,7 +4,14 @@ import { dirname } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { CdsCardOut } from '../domain/findings.js';
-import type { AnalyticsRow, FeedbackItem, FeedbackStore, ShownCard, Snooze } from './feedback-store.js';
+import {
+  type AnalyticsRow,
+  type FeedbackItem,
+  type FeedbackStore,
+  type ShownCard,
+  type Snooze,
+  UNKNOWN_CARD_RULE,
+} from './feedback-store.js';
 import { createPostgresStore } from './postgres-store.js';
 import { createSqliteStore } from './sqlite-store.js';
 
@@ -27,6 +34,19 @@ export interface CallerIdentity {
   readonly tenant: string;
 }
 
+/** Where feedback arrived: the URL's id, and the ids of the entries whose cards that URL may speak for. */
+export interface FeedbackTarget {
+  readonly id: string;
+  readonly cardServiceIds: ReadonlySet<string>;
+}
+
+export interface FeedbackReceipt {
+  /** Items not stored before (the same item reported twice is kept once). */
+  readonly stored: number;
+  /** Items for a card this service did not show this caller through this service: kept, never acted on. */
+  readonly unknownCards: number;
+}
+
 export interface FeedbackService {
   /** A keyed hash of the patient as this caller names it: the store never sees the patient reference. */
   patientKey(caller: CallerIdentity, patientId: string): string;
@@ -42,13 +62,16 @@ export interface FeedbackService {
   snoozedRules(patientKey: string, at: Date): Promise<Set<string>>;
   /** Card outcomes per service and rule, counting every card shown so far. */
   analytics(from: Date, to: Date): Promise<AnalyticsRow[]>;
-  /** Stores feedback durably and idempotently; resolves once committed. Returns how many items were new. */
+  /**
+   * Stores feedback durably and idempotently; resolves once committed. An item counts (and may snooze) only
+   * for a card shown to the same issuer and tenant through the same service; any other is an unknown card.
+   */
   receive(
-    serviceId: string,
+    target: FeedbackTarget,
     items: readonly WireFeedbackItem[],
     caller: CallerIdentity,
     now: Date,
-  ): Promise<number>;
+  ): Promise<FeedbackReceipt>;
   close(): Promise<void>;
 }
 
@@ -79,9 +102,12 @@ const SHOWN_BATCH_SIZE = 200;
 const DAY_MS = 86_400_000;
 
 /** The same item reported twice has the same key, whatever order its fields came in. */
-function itemKey(serviceId: string, item: WireFeedbackItem): string {
+function itemKey(serviceId: string, caller: CallerIdentity, item: WireFeedbackItem): string {
+  // The caller is part of the key: another client's identical item must not pre-empt this one's.
   const canonical = JSON.stringify([
     serviceId,
+    caller.issuer,
+    caller.tenant,
     item.card,
     item.outcome,
     new Date(item.outcomeTimestamp).toISOString(),
@@ -169,15 +195,29 @@ export function createFeedbackService(
       await flush();
       return store.analytics(from, to);
     },
-    async receive(serviceId, items, caller, now) {
+    async receive(target, items, caller, now) {
       // Feedback can follow its card within milliseconds: the card must be on record first.
       await flush();
       const shown = new Map(
         (await store.findShown(items.map((item) => item.card))).map((card) => [card.cardUuid, card]),
       );
+      // Only a card shown to this caller through this service: a card uuid alone proves nothing.
+      const ownCard = (uuid: string): ShownCard | undefined => {
+        const card = shown.get(uuid);
+        return card &&
+          card.issuer === caller.issuer &&
+          card.tenant === caller.tenant &&
+          target.cardServiceIds.has(card.serviceId)
+          ? card
+          : undefined;
+      };
       const snoozes: Snooze[] = [];
+      let unknownCards = 0;
       const records = items.map((item): FeedbackItem & { itemKey: string } => {
-        const card = shown.get(item.card);
+        const card = ownCard(item.card);
+        if (!card) {
+          unknownCards += 1;
+        }
         const outcomeTimestamp = new Date(item.outcomeTimestamp);
         const reason = item.overrideReason?.reason;
         if (card && item.outcome === 'overridden' && reason && snoozeReasons.has(reason.code)) {
@@ -190,12 +230,12 @@ export function createFeedbackService(
           });
         }
         // Named by the service the card came from (the feedback may arrive through its service's own id).
-        const cardServiceId = card?.serviceId ?? serviceId;
+        const serviceId = card?.serviceId ?? target.id;
         return {
-          itemKey: itemKey(cardServiceId, item),
+          itemKey: itemKey(serviceId, caller, item),
           cardUuid: item.card,
-          serviceId: cardServiceId,
-          ruleId: card?.ruleId ?? 'unknown',
+          serviceId,
+          ruleId: card?.ruleId ?? UNKNOWN_CARD_RULE,
           hookInstance: card?.hookInstance ?? '',
           outcome: item.outcome,
           acceptedSuggestions: (item.acceptedSuggestions ?? []).map((suggestion) => suggestion.id),
@@ -212,7 +252,7 @@ export function createFeedbackService(
         // This replica honours a new snooze at once.
         snoozeCache.clear();
       }
-      return stored;
+      return { stored, unknownCards };
     },
     close() {
       closing ??= flush().then(() => store.close());

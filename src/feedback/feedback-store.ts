@@ -15,11 +15,14 @@ export interface ShownCard {
   readonly shownAt: Date;
 }
 
+/** The rule feedback is counted under when its card is not one this service showed the caller. */
+export const UNKNOWN_CARD_RULE = 'unknown';
+
 /** One CDS Hooks feedback item, as received. */
 export interface FeedbackItem {
   readonly cardUuid: string;
   readonly serviceId: string;
-  /** From the shown card; "unknown" for a card this service has no record of. */
+  /** From the shown card; "unknown" for a card this service did not show this caller through this service. */
   readonly ruleId: string;
   readonly hookInstance: string;
   readonly outcome: 'accepted' | 'overridden';
@@ -69,6 +72,11 @@ export interface FeedbackStore {
   close(): Promise<void>;
 }
 
+/** An empty object with no prototype, for counts keyed by strings from outside. */
+export function nullPrototype<V>(): Record<string, V> {
+  return Object.create(null) as Record<string, V>;
+}
+
 /** Analytics rows from per-(service, rule) counts, in a stable order. */
 export function toAnalyticsRows(
   shown: readonly { serviceId: string; ruleId: string; count: number }[],
@@ -95,7 +103,8 @@ export function toAnalyticsRows(
     const key = `${serviceId}\n${ruleId}`;
     let entry = rows.get(key);
     if (!entry) {
-      entry = { serviceId, ruleId, shown: 0, accepted: 0, overridden: 0, overrideReasons: {} };
+      // Keyed by codes clients send: a null-prototype object, so "constructor" or "__proto__" is just a key.
+      entry = { serviceId, ruleId, shown: 0, accepted: 0, overridden: 0, overrideReasons: nullPrototype() };
       rows.set(key, entry);
     }
     return entry;

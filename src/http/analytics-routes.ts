@@ -3,11 +3,27 @@ import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import type { JwtVerifier } from '../auth/jwt-verifier.js';
 import type { Config } from '../config.js';
 import type { FeedbackService } from '../feedback/feedback-service.js';
+import { type AnalyticsRow, nullPrototype } from '../feedback/feedback-store.js';
 import { createAuthHook } from './auth-hook.js';
 import { AnalyticsQuerySchema, AnalyticsResponseSchema, ErrorResponseSchema } from './schemas.js';
 import { BadRequestError } from '../errors.js';
 
 const DAY_MS = 86_400_000;
+
+/** Override reasons as reported: the codes cards offer (and "none"); any other code a client sent is "other". */
+export function foldOverrideReasons(
+  rows: readonly AnalyticsRow[],
+  knownCodes: ReadonlySet<string>,
+): AnalyticsRow[] {
+  return rows.map((row) => {
+    const reasons = nullPrototype<number>();
+    for (const [code, count] of Object.entries(row.overrideReasons)) {
+      const label = code === 'none' || knownCodes.has(code) ? code : 'other';
+      reasons[label] = (reasons[label] ?? 0) + count;
+    }
+    return { ...row, overrideReasons: reasons };
+  });
+}
 
 /**
  * What clinicians did with the cards, for CDS governance: per service and rule, cards shown, accepted, and
@@ -18,7 +34,9 @@ export const analyticsRoutes: FastifyPluginAsyncZod<{
   feedback: FeedbackService;
   verifier: JwtVerifier | null;
   now: () => Date;
-}> = async (app, { config, feedback, verifier, now }) => {
+  /** The override reason codes reported as themselves; others are counted as "other". */
+  reasonCodes: ReadonlySet<string>;
+}> = async (app, { config, feedback, verifier, now, reasonCodes }) => {
   app.addHook(
     'onRequest',
     createAuthHook(verifier, { publicBaseUrl: config.server.publicBaseUrl, protectDiscovery: true }),
@@ -39,7 +57,11 @@ export const analyticsRoutes: FastifyPluginAsyncZod<{
       if (from >= to) {
         throw new BadRequestError('from must be before to');
       }
-      return { from: from.toISOString(), to: to.toISOString(), rules: await feedback.analytics(from, to) };
+      return {
+        from: from.toISOString(),
+        to: to.toISOString(),
+        rules: foldOverrideReasons(await feedback.analytics(from, to), reasonCodes),
+      };
     },
   );
 };
@@ -50,9 +72,10 @@ export const analyticsRoutes: FastifyPluginAsyncZod<{
  */
 export const metricsRoutes: FastifyPluginAsyncZod<{
   feedback: FeedbackService;
+  reasonCodes: ReadonlySet<string>;
   /** Counts other parts keep (the call path's skipped rules), served alongside. */
   registries?: readonly Registry[];
-}> = async (app, { feedback, registries = [] }) => {
+}> = async (app, { feedback, reasonCodes, registries = [] }) => {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // All-time totals: counters only ever grow.
@@ -82,7 +105,8 @@ export const metricsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (_request, reply) => {
-      const rows = await feedback.analytics(since, until);
+      // Label values stay few: services and rules are ours, unknown reason codes fold into "other".
+      const rows = foldOverrideReasons(await feedback.analytics(since, until), reasonCodes);
       shown.reset();
       outcomes.reset();
       for (const row of rows) {

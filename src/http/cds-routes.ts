@@ -51,6 +51,16 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
     ),
   };
 
+  /** The entries whose cards feedback through this URL may speak for: its own, or all its service's. */
+  const feedbackScopes = new Map(
+    [...endpoints.values()].map((endpoint) => [
+      endpoint.id,
+      new Set(endpoint.hooks.map((hook) => endpoint.service.hookIds[hook] ?? endpoint.service.id)),
+    ]),
+  );
+  const feedbackScope = (endpoint: CdsEndpoint): ReadonlySet<string> =>
+    feedbackScopes.get(endpoint.id) ?? new Set([endpoint.id]);
+
   function endpointOrThrow(id: string): CdsEndpoint {
     const endpoint = endpoints.get(id);
     if (!endpoint) {
@@ -135,24 +145,24 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
       },
     },
     async (request) => {
+      const endpoint = endpointOrThrow(request.params.id);
       const caller = { issuer: request.cdsClient?.iss ?? '', tenant: request.cdsClient?.tenant ?? '' };
       // Acknowledged only once committed: a 2xx means the feedback is kept.
-      const stored = await deps.feedback.receive(
-        request.params.id,
+      const { stored, unknownCards } = await deps.feedback.receive(
+        { id: endpoint.id, cardServiceIds: feedbackScope(endpoint) },
         request.body.feedback,
         caller,
         deps.now(),
       );
+      const outcomes = { accepted: 0, overridden: 0 };
+      for (const item of request.body.feedback) {
+        outcomes[item.outcome] += 1;
+      }
       request.log.info(
-        {
-          serviceId: request.params.id,
-          items: request.body.feedback.length,
-          stored,
-          outcomes: request.body.feedback.map((item) => item.outcome),
-        },
+        { serviceId: endpoint.id, items: request.body.feedback.length, stored, unknownCards, outcomes },
         'feedback received',
       );
-      return { received: request.body.feedback.length, stored };
+      return { received: request.body.feedback.length, stored, unknownCards };
     },
   );
 };

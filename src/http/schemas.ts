@@ -171,6 +171,12 @@ export const FeedbackRequestSchema = z.object({
 export const FeedbackResponseSchema = z.object({
   received: z.number().int().describe('items in the request'),
   stored: z.number().int().describe('items not stored before (the same item reported twice is kept once)'),
+  unknownCards: z
+    .number()
+    .int()
+    .describe(
+      'items for a card this service did not show this client (issuer and tenant) through this service: kept and counted, never acted on',
+    ),
 });
 
 const DateOrDateTime = z.union([z.iso.datetime({ offset: true }), z.iso.date()]);

@@ -65,7 +65,7 @@ describe('snoozing an overridden card', () => {
     expect(card).toBeDefined();
     const response = await sendFeedback(today, [overridden(card!.uuid, 'tested-elsewhere')]);
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ received: 1, stored: 1 });
+    expect(response.json()).toEqual({ received: 1, stored: 1, unknownCards: 0 });
 
     expect(await viewPatient(today, 'snooze-a')).toEqual([]);
     expect(await viewPatient(in29Days, 'snooze-a')).toEqual([]);
@@ -92,8 +92,8 @@ describe('snoozing an overridden card', () => {
   it('stores a repeated feedback item once', async () => {
     const [card] = await viewPatient(today, 'snooze-e');
     const items = [overridden(card!.uuid, 'patient-declined')];
-    expect((await sendFeedback(today, items)).json()).toEqual({ received: 1, stored: 1 });
-    expect((await sendFeedback(in29Days, items)).json()).toEqual({ received: 1, stored: 0 });
+    expect((await sendFeedback(today, items)).json()).toEqual({ received: 1, stored: 1, unknownCards: 0 });
+    expect((await sendFeedback(in29Days, items)).json()).toEqual({ received: 1, stored: 0, unknownCards: 0 });
   });
 });
 

@@ -414,7 +414,7 @@ describe('one id per discovery entry', () => {
             feedback: [{ card: card!.uuid, outcome: 'overridden', outcomeTimestamp: '2026-11-22T10:05:31Z' }],
           },
         });
-        expect(feedback.json()).toEqual({ received: 1, stored: 1 });
+        expect(feedback.json()).toEqual({ received: 1, stored: 1, unknownCards: 0 });
       };
       await send('/cds-services/b12-drug-risk-order-sign');
       await send('/cds-services/b12-drug-risk');
@@ -450,7 +450,7 @@ describe('feedback', () => {
       feedback: [item, { ...item, outcome: 'accepted', acceptedSuggestions: [{ id: 'a1' }] }],
     });
     expect(response.statusCode).toBe(200);
-    expect(response.json()).toEqual({ received: 2, stored: 2 });
+    expect(response.json()).toEqual({ received: 2, stored: 2, unknownCards: 2 });
   });
 
   it.each([
