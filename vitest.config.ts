@@ -14,6 +14,7 @@ const INTEGRATION = [
   'test/sandbox/hook-cli.test.ts',
   'test/scripts/**/*.test.ts',
   'test/readme-examples.test.ts',
+  'test/report/**/*.test.ts',
 ];
 
 export default defineConfig({
