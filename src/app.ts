@@ -22,7 +22,10 @@ import { cdsRoutes } from './http/cds-routes.js';
 import { installErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { type HealthState, healthRoutes } from './http/health-routes.js';
 import { registerRateLimits } from './http/rate-limits.js';
+import { registerOutageMetrics } from './observability/outage-metrics.js';
+import { Registry } from 'prom-client';
 import { closeRedis, openRedis } from './redis.js';
+import { FeedbackStoreUnavailableError } from './errors.js';
 
 export interface AppDeps {
   readonly config: Config;
@@ -36,6 +39,13 @@ export interface AppDeps {
   readonly healthState?: HealthState;
   /** The feedback store behind snoozes and analytics; opened from the configuration when not given. */
   readonly feedback?: FeedbackService;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The admin app serving /metrics on METRICS_PORT; null when /metrics is served by the app itself. */
+    adminApp: FastifyInstance | null;
+  }
 }
 
 /** A number of hops as the function Fastify's types ask for (proxy-addr treats a number the same way). */
@@ -116,12 +126,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes, { state: deps.healthState ?? { closing: false } });
   await app.register(docsRoutes, { publicBaseUrl: config.server.publicBaseUrl });
+  let replayFallbacks = 0;
   const replayMemory = config.auth
     ? openReplayMemory({
         redis,
         databaseUrl: config.feedback.databaseUrl,
         now: deps.now ?? (() => new Date()),
         log: app.log,
+        onFallback: () => {
+          replayFallbacks++;
+        },
       })
     : undefined;
   if (replayMemory) {
@@ -148,7 +162,28 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   ]);
   await app.register(analyticsRoutes, { config, feedback, verifier, now, reasonCodes });
   const callMetrics = createCallMetrics();
-  await app.register(metricsRoutes, { feedback, reasonCodes, registries: [callMetrics.registry] });
+  // Feedback refused while the database is down: the client is told when to try again.
+  app.addHook('onError', async (_request, reply, error) => {
+    if (error instanceof FeedbackStoreUnavailableError) {
+      void reply.header('retry-after', String(error.retryAfterSeconds));
+    }
+  });
+  const adminApp = config.server.metricsPort === undefined ? null : Fastify({ loggerInstance: app.log });
+  app.decorate('adminApp', adminApp);
+  if (adminApp) {
+    installErrorHandler(adminApp);
+    adminApp.setNotFoundHandler(notFoundHandler);
+    app.addHook('onClose', async () => {
+      await adminApp.close();
+    });
+  }
+  const outageMetrics = new Registry();
+  registerOutageMetrics(outageMetrics, { feedback: feedback.health, replayFallbacks: () => replayFallbacks });
+  await (adminApp ?? app).register(metricsRoutes, {
+    feedback,
+    reasonCodes,
+    registries: [callMetrics.registry, outageMetrics],
+  });
   await app.register(cdsRoutes, {
     catalog: deps.catalog,
     config,

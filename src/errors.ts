@@ -77,3 +77,19 @@ export class TooManyFailedAuthenticationsError extends CdsHttpError {
     );
   }
 }
+
+/**
+ * Thrown when the feedback store (the database) cannot be reached: feedback is not acknowledged, and the
+ * client is told when to retry (503 with Retry-After). Hook calls never throw it: they advise without the store.
+ */
+export class FeedbackStoreUnavailableError extends CdsHttpError {
+  override readonly name = 'FeedbackStoreUnavailableError';
+  readonly retryAfterSeconds = 5;
+  constructor() {
+    super(
+      503,
+      'CDS_FEEDBACK_STORE_UNAVAILABLE',
+      'The feedback store is unavailable; nothing was stored. Retry later.',
+    );
+  }
+}

@@ -25,7 +25,11 @@ async function main(): Promise<void> {
   closeWithGrace({ delay: config.server.shutdownDelayMs }, async ({ signal, err }) => {
     healthState.closing = true;
     if (err) {
-      app.log.error({ err }, 'closing after an error');
+      // Only what went wrong and where: an error's own fields can hold a database client and its settings.
+      app.log.error(
+        { err: { type: err.name, message: err.message, stack: err.stack } },
+        'closing after an error',
+      );
     } else {
       app.log.info({ signal }, 'closing');
     }
@@ -38,6 +42,10 @@ async function main(): Promise<void> {
     );
   }
   await app.listen({ port: config.server.port, host: config.server.host });
+  if (app.adminApp) {
+    // Kept off the public port: Prometheus scrapes it inside the cluster.
+    await app.adminApp.listen({ port: config.server.metricsPort ?? 0, host: config.server.host });
+  }
   app.log.info(
     { services: [...catalog.services.keys()], publicBaseUrl: config.server.publicBaseUrl },
     `CDS Hooks discovery at ${config.server.publicBaseUrl}/cds-services`,

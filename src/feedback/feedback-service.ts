@@ -14,6 +14,13 @@ import {
 } from './feedback-store.js';
 import { createPostgresStore } from './postgres-store.js';
 import { createSqliteStore } from './sqlite-store.js';
+import {
+  createStoreHealthTracker,
+  type FeedbackStoreHealth,
+  guardStore,
+  migrateWhenReachable,
+  type StoreHealthTracker,
+} from './store-outage.js';
 
 /** A feedback item as CDS Hooks sends it (already validated). */
 export interface WireFeedbackItem {
@@ -73,6 +80,8 @@ export interface FeedbackService {
     now: Date,
   ): Promise<FeedbackReceipt>;
   close(): Promise<void>;
+  /** Whether the store is reachable, and what its outages cost (for /metrics). */
+  readonly health?: FeedbackStoreHealth;
 }
 
 export interface FeedbackSettings {
@@ -99,6 +108,11 @@ function boundedSet<K, V>(map: Map<K, V>, key: K, value: V): V {
 
 const SHOWN_BATCH_MS = 50;
 const SHOWN_BATCH_SIZE = 200;
+/** Shown cards kept for a retry while the store is down; older ones are dropped (and counted) past this. */
+const SHOWN_RETRY_LIMIT = 10_000;
+const SHOWN_RETRY_MS = 5000;
+/** While the store is down, one call in this interval tries it; the others skip snoozes at once. */
+const SNOOZE_PROBE_MS = 1000;
 const DAY_MS = 86_400_000;
 
 /** The same item reported twice has the same key, whatever order its fields came in. */
@@ -124,6 +138,7 @@ export function createFeedbackService(
   hashKey: Buffer,
   settings: FeedbackSettings,
   log: FastifyBaseLogger,
+  health: StoreHealthTracker = createStoreHealthTracker(log),
 ): FeedbackService {
   let pending: ShownCard[] = [];
   let timer: NodeJS.Timeout | undefined;
@@ -141,7 +156,25 @@ export function createFeedbackService(
       flushing = flushing
         .then(() => store.recordShown(batch))
         .catch((error: unknown) => {
-          log.error({ err: error, cards: batch.length }, 'could not record shown cards');
+          if (health.up) {
+            // Not an outage (a bug): retrying would fail the same way.
+            log.error(
+              { reason: error instanceof Error ? error.message : 'unknown', cards: batch.length },
+              'could not record shown cards',
+            );
+            return;
+          }
+          if (closing) {
+            health.shownCardsLost(batch.length);
+            return;
+          }
+          // The store is down: kept for a retry (bounded), as feedback on these cards needs them on record.
+          const kept = [...batch, ...pending];
+          const dropped = Math.max(0, kept.length - SHOWN_RETRY_LIMIT);
+          pending = kept.slice(dropped);
+          health.shownCardsLost(dropped);
+          timer ??= setTimeout(() => void flush(), SHOWN_RETRY_MS);
+          timer.unref();
         });
     }
     return flushing;
@@ -152,7 +185,13 @@ export function createFeedbackService(
   const key = createSecretKey(hashKey);
   const patientKeys = new Map<string, string>();
   const snoozeCache = new Map<string, { expires: number; rules: Promise<Set<string>> }>();
+  let lastSnoozeProbe = 0;
+  const withoutSnoozes = () => {
+    health.snoozeReadSkipped();
+    return new Set<string>();
+  };
   return {
+    health,
     patientKey(caller, patientId) {
       const reference = `${caller.issuer}\n${caller.tenant}\nPatient/${patientId}`;
       return (
@@ -186,8 +225,16 @@ export function createFeedbackService(
       if (cached && cached.expires > now) {
         return cached.rules;
       }
-      const rules = store.snoozedRules(patientKey, at);
-      rules.catch(() => snoozeCache.delete(cacheKey));
+      if (!health.up && now - lastSnoozeProbe < SNOOZE_PROBE_MS) {
+        // The store is down: advise at once rather than wait on it (the skip is counted in /metrics).
+        return Promise.resolve(withoutSnoozes());
+      }
+      lastSnoozeProbe = now;
+      const read = store.snoozedRules(patientKey, at);
+      const rules = read.catch(() => {
+        snoozeCache.delete(cacheKey);
+        return withoutSnoozes();
+      });
       boundedSet(snoozeCache, cacheKey, { expires: now + SNOOZE_CACHE_MS, rules });
       return rules;
     },
@@ -281,14 +328,25 @@ function resolveHashKey(config: Config): Buffer {
 /** The store the configuration names, migrated, behind the feedback service. */
 export async function openFeedbackService(config: Config, log: FastifyBaseLogger): Promise<FeedbackService> {
   const { feedback } = config;
-  const store = feedback.databaseUrl
+  const raw = feedback.databaseUrl
     ? createPostgresStore(feedback.databaseUrl)
     : createSqliteStore(feedback.sqliteFile);
+  const health = createStoreHealthTracker(log);
+  let migration: Awaited<ReturnType<typeof migrateWhenReachable>>;
   try {
-    await store.migrate();
+    // An unreachable database does not stop the start: the store comes up when the database does.
+    migration = await migrateWhenReachable(raw, health);
   } catch (error) {
-    await store.close();
+    await raw.close();
     throw error;
   }
-  return createFeedbackService(store, resolveHashKey(config), feedback, log);
+  const guarded = guardStore(raw, health, migration.ready);
+  const store = {
+    ...guarded,
+    close: async () => {
+      migration.stop();
+      await guarded.close();
+    },
+  };
+  return createFeedbackService(store, resolveHashKey(config), feedback, log, health);
 }

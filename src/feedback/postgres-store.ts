@@ -12,22 +12,39 @@ import { MIGRATIONS } from './migrations.js';
 /** Any fixed number: replicas starting together take turns to migrate. */
 const MIGRATION_LOCK = 712_309_114;
 
-/** The store for deployments with several replicas: PostgreSQL at DATABASE_URL. */
+/**
+ * The store for deployments with several replicas: PostgreSQL at DATABASE_URL. Nothing waits long on a
+ * database that is gone (short connect and query timeouts); the pool reconnects by itself when it returns.
+ */
 export function createPostgresStore(connectionString: string): FeedbackStore {
-  const pool = new pg.Pool({ connectionString, max: 10 });
+  const pool = new pg.Pool({
+    connectionString,
+    max: 10,
+    connectionTimeoutMillis: 1000,
+    query_timeout: 5000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client whose server went away (a restart, a failover) is reported here; without a listener the
+  // process would crash. The pool drops it and the next query reconnects; the failure that matters is
+  // reported by the query that meets it, so nothing is logged here (the error carries the client).
+  pool.on('error', () => undefined);
 
   async function inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await pool.connect();
+    let failure: Error | undefined;
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK');
+      failure = error instanceof Error ? error : new Error(String(error));
+      // On a lost connection ROLLBACK fails too: the first error is the one to report.
+      await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      // A client that failed is destroyed rather than reused: its connection may be dead.
+      client.release(failure);
     }
   }
 

@@ -6,7 +6,7 @@ import type { FeedbackService } from '../feedback/feedback-service.js';
 import { type AnalyticsRow, nullPrototype } from '../feedback/feedback-store.js';
 import { createAuthHook } from './auth-hook.js';
 import { AnalyticsQuerySchema, AnalyticsResponseSchema, ErrorResponseSchema } from './schemas.js';
-import { BadRequestError } from '../errors.js';
+import { BadRequestError, FeedbackStoreUnavailableError } from '../errors.js';
 
 const DAY_MS = 86_400_000;
 
@@ -105,16 +105,25 @@ export const metricsRoutes: FastifyPluginAsyncZod<{
       },
     },
     async (_request, reply) => {
-      // Label values stay few: services and rules are ours, unknown reason codes fold into "other".
-      const rows = foldOverrideReasons(await feedback.analytics(since, until), reasonCodes);
-      shown.reset();
-      outcomes.reset();
-      for (const row of rows) {
-        const labels = { service: row.serviceId, rule: row.ruleId };
-        shown.inc(labels, row.shown);
-        outcomes.inc({ ...labels, outcome: 'accepted', reason: '' }, row.accepted);
-        for (const [reason, count] of Object.entries(row.overrideReasons)) {
-          outcomes.inc({ ...labels, outcome: 'overridden', reason }, count);
+      // With the store down, the card counts keep their last values; cds_feedback_store_up says why.
+      const analytics = await feedback.analytics(since, until).catch((error: unknown) => {
+        if (error instanceof FeedbackStoreUnavailableError) {
+          return undefined;
+        }
+        throw error;
+      });
+      if (analytics) {
+        // Label values stay few: services and rules are ours, unknown reason codes fold into "other".
+        const rows = foldOverrideReasons(analytics, reasonCodes);
+        shown.reset();
+        outcomes.reset();
+        for (const row of rows) {
+          const labels = { service: row.serviceId, rule: row.ruleId };
+          shown.inc(labels, row.shown);
+          outcomes.inc({ ...labels, outcome: 'accepted', reason: '' }, row.accepted);
+          for (const [reason, count] of Object.entries(row.overrideReasons)) {
+            outcomes.inc({ ...labels, outcome: 'overridden', reason }, count);
+          }
         }
       }
       return reply.type(registry.contentType).send(await served.metrics());
