@@ -4,6 +4,7 @@ import type { Catalog, CdsServiceDefinition } from '../catalog/load-catalog.js';
 import type { Config } from '../config.js';
 import { evaluateRules, RULES } from '../domain/evaluate.js';
 import { createOrderLookup } from '../domain/existing-orders.js';
+import { countFutureDatedResults } from '../domain/lab-results.js';
 import type { CdsCardOut } from '../domain/findings.js';
 import type { HookInput, HookName } from '../domain/patient-record.js';
 import { renderCard } from '../domain/render-card.js';
@@ -218,6 +219,10 @@ export async function callService(
     truncated: resolved.truncated,
   });
   const input: HookInput = { hook, now: deps.now(), draftOrders, focusOrders };
+  const futureDated = countFutureDatedResults(record.observations, input.now);
+  if (futureDated > 0) {
+    log.warn({ ...bindings, futureDated }, 'ignored results dated more than a day in the future');
+  }
   const caller = { issuer: client?.iss ?? '', tenant: client?.tenant ?? '' };
   let findings = evaluateRules(rules, record, input, deps.config.clinical);
   const patientKey = deps.feedback.patientKey(caller, context.patientId);

@@ -18,6 +18,10 @@ export const SITUATION_IDS = [
   'sp-untested',
   'sp-below-target',
   'sp-deficient',
+  'sp-recheck',
+  'vd-low-no-dose',
+  'sp-low-no-dose',
+  'b12-known-deficiency',
   'b12-untested',
   'b12-untested-symptomatic',
   'b12-deficient',
@@ -30,7 +34,21 @@ export type SituationId = (typeof SITUATION_IDS)[number];
 export const RULE_IDS = ['VD', 'SP', 'B12', 'B12-NEW-DRUG', 'FOLIC-ACID'] as const;
 export type RuleId = (typeof RULE_IDS)[number];
 
-export const NOTE_IDS = ['cramps', 'unknownUnit', 'durationUnknown', 'noFolicFirst'] as const;
+export const NOTE_IDS = [
+  'cramps',
+  'unknownUnit',
+  'durationUnknown',
+  'noFolicFirst',
+  'currentVitaminD',
+  'noDoseContraindication',
+  'calciumNotChecked',
+  'calciumUnavailable',
+  'kidneyStones',
+  'pregnancy',
+  'folicAcidActive',
+  'recordTruncated',
+  'daysToSurgery',
+] as const;
 export type NoteId = (typeof NOTE_IDS)[number];
 
 const SituationSchema = z
@@ -74,17 +92,38 @@ export type CardCatalog = {
   readonly notes: Readonly<Record<NoteId, string>>;
 };
 
-export const LAB_KEYS = ['vitaminD', 'b12', 'mma'] as const;
+export const LAB_KEYS = ['vitaminD', 'b12', 'mma', 'calcium'] as const;
 export type LabKey = (typeof LAB_KEYS)[number];
 export const MEDICATION_KEYS = [
   'ergocalciferolWeekly',
   'cholecalciferolDaily',
   'cyanocobalaminOral',
   'hydroxocobalaminIm',
+  'hydroxocobalaminImNeurological',
 ] as const;
 export type MedicationKey = (typeof MEDICATION_KEYS)[number];
 
 const LabOrderSchema = z.object({ code: CodingSchema, text: z.string().min(1) }).strict();
+const BoundsSchema = z.object({ value: z.number().positive(), unit: z.enum(['d', 'wk', 'mo']) }).strict();
+
+/**
+ * One dosage phase. Every phase is bounded (change 6): no suggested medication runs open-ended; a
+ * maintenance phase carries its bound and a review note in its text.
+ */
+const DosagePhaseSchema = z
+  .object({
+    text: z.string().min(1),
+    timing: z
+      .object({
+        frequency: z.number().int().positive(),
+        period: z.number().positive(),
+        periodUnit: z.enum(['h', 'd', 'wk', 'mo']),
+      })
+      .strict(),
+    bounds: BoundsSchema,
+  })
+  .strict();
+
 const MedicationOrderSchema = z
   .object({
     code: CodingSchema,
@@ -94,14 +133,8 @@ const MedicationOrderSchema = z
       .object({ value: z.number().positive(), unit: z.string().min(1), code: z.string().min(1) })
       .strict(),
     route: CodingSchema,
-    timing: z
-      .object({
-        frequency: z.number().int().positive(),
-        period: z.number().positive(),
-        periodUnit: z.enum(['h', 'd', 'wk', 'mo']),
-      })
-      .strict(),
-    durationWeeks: z.number().positive().optional(),
+    /** In order; rendered as dosageInstruction entries with sequence 1, 2, ... */
+    dosage: z.array(DosagePhaseSchema).min(1).max(4),
   })
   .strict();
 

@@ -84,7 +84,13 @@ export function chronicBackPainConditions(
   });
 }
 
-export type Symptom = 'chronic pain' | 'cramps or spasm' | 'neuropathy' | 'anaemia';
+export type Symptom = 'chronic pain' | 'cramps or spasm' | 'neuropathy' | 'neurological symptoms' | 'anaemia';
+
+/**
+ * Change 5: the symptoms that mean neurological involvement, which alone make the B12 regimen
+ * intramuscular. Pain, cramps and anaemia raise urgency only.
+ */
+export const NEUROLOGICAL_SYMPTOMS: ReadonlySet<Symptom> = new Set(['neuropathy', 'neurological symptoms']);
 
 /** Symptoms that raise the urgency of B12 testing, as found on the record. */
 export function b12Symptoms(
@@ -100,19 +106,40 @@ export function b12Symptoms(
   if (backPain) {
     found.set('chronic pain', backPain);
   }
-  const counted = conditions.filter(isCountedCondition);
   const groups: [ConditionGroup, Symptom][] = [
     ['crampOrSpasm', 'cramps or spasm'],
     ['neuropathy', 'neuropathy'],
+    ['otherNeurological', 'neurological symptoms'],
     ['anaemia', 'anaemia'],
   ];
   for (const [group, symptom] of groups) {
-    const match = counted.find((condition) => isInGroup(condition, group));
+    const match = countedInGroup(conditions, group)[0];
     if (match) {
       found.set(symptom, match);
     }
   }
   return { symptoms: [...found.keys()], conditions: [...found.values()] };
+}
+
+/** The counted Conditions of a group. */
+export function countedInGroup(conditions: readonly Condition[], group: ConditionGroup): Condition[] {
+  return conditions.filter((condition) => isCountedCondition(condition) && isInGroup(condition, group));
+}
+
+/**
+ * Change 11: a counted pregnancy Condition whose onset (else recorded date) is within the window. One with
+ * no date at all counts: the safe reading is that the patient may be pregnant.
+ */
+export function currentPregnancy(
+  conditions: readonly Condition[],
+  now: Date,
+  onsetWithinWeeks: number,
+): Condition | undefined {
+  const earliest = addWeeks(now, -onsetWithinWeeks);
+  return countedInGroup(conditions, 'pregnancy').find((condition) => {
+    const onset = conditionOnset(condition);
+    return onset === undefined || (onset >= earliest && onset <= addWeeks(now, 1));
+  });
 }
 
 /** The condition's name for a card, without SNOMED's semantic tag ("Chronic pain (finding)"). */

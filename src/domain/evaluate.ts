@@ -1,5 +1,7 @@
 import type { ClinicalConfig } from './clinical-config.js';
 import type { RuleId } from './catalog.js';
+import { currentPregnancy } from './conditions.js';
+import { ageInYears, parseFhirDate } from './fhir-time.js';
 import type { Finding } from './findings.js';
 import type { HookInput, HookName, PatientRecord } from './patient-record.js';
 import { evaluateB12Exposure, evaluateB12NewDrug, evaluateFolicAcidGuard } from './rules/b12-drug-risk.js';
@@ -19,6 +21,27 @@ export const RULES: Readonly<Record<RuleId, Rule>> = {
   'FOLIC-ACID': { hooks: ['order-select', 'order-sign'], evaluate: evaluateFolicAcidGuard },
 };
 
+/**
+ * Change 11: adult thresholds and doses. A birth date that is missing or not a date leaves the age unknown,
+ * and the patient is treated as an adult.
+ */
+function isUnderAge(record: PatientRecord, now: Date, minimumAgeYears: number): boolean {
+  const birth = parseFhirDate(record.patient?.birthDate);
+  return birth !== undefined && ageInYears(birth, now) < minimumAgeYears;
+}
+
+/** Change 11: with a current pregnancy, cards suggest tests only, never a medication, and say so. */
+function testsOnly(finding: Finding): Finding {
+  const withoutMedication = finding.suggestions.filter((suggestion) => suggestion.kind === 'lab');
+  return {
+    ...finding,
+    notes: [...finding.notes, { id: 'pregnancy' }],
+    suggestions: withoutMedication,
+    showWithoutSuggestions:
+      finding.showWithoutSuggestions === true || withoutMedication.length < finding.suggestions.length,
+  };
+}
+
 /** At most one finding per rule: each rule returns only its most severe situation. */
 export function evaluateRules(
   ruleIds: readonly RuleId[],
@@ -31,8 +54,19 @@ export function evaluateRules(
   if (patient?.deceasedBoolean === true || patient?.deceasedDateTime !== undefined) {
     return [];
   }
-  return ruleIds
+  if (isUnderAge(record, input.now, config.minimumAgeYears)) {
+    return [];
+  }
+  const findings = ruleIds
     .filter((id) => RULES[id].hooks.includes(input.hook))
     .map((id) => RULES[id].evaluate(record, input, config))
     .filter((finding): finding is Finding => finding !== undefined);
+  const pregnant = currentPregnancy(record.conditions, input.now, config.pregnancy.onsetWithinWeeks);
+  return findings.map((finding) => {
+    const adjusted = pregnant ? testsOnly(finding) : finding;
+    // Issue 12: a search that stopped at the page limit may have missed results or treatments.
+    return record.truncated === true
+      ? { ...adjusted, notes: [...adjusted.notes, { id: 'recordTruncated' as const }] }
+      : adjusted;
+  });
 }

@@ -1,15 +1,15 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { LabKey, MedicationKey, OrderCatalog } from './catalog.js';
-import { codesOf } from './codings.js';
-import { classifyConcept, medicationConcept } from './medications.js';
+import { codesOf, conceptText } from './codings.js';
+import { medicationConcept } from './medications.js';
 import type { PatientRecord } from './patient-record.js';
 import {
   B12_BLOOD_LOINC,
   B12_TOTAL_LOINC,
+  CALCIUM_RESULT_CODES,
   HOLO_TC_LOINC,
   MMA_LOINC,
   SYSTEM,
-  type DrugClass,
   VITAMIN_D_RESULT_CODES,
 } from './value-sets.js';
 
@@ -17,18 +17,35 @@ const LAB_FAMILIES: Readonly<Record<LabKey, ReadonlySet<string>>> = {
   vitaminD: VITAMIN_D_RESULT_CODES,
   b12: new Set([...B12_TOTAL_LOINC, ...B12_BLOOD_LOINC, ...HOLO_TC_LOINC]),
   mma: MMA_LOINC,
+  calcium: CALCIUM_RESULT_CODES,
 };
 
-const MEDICATION_FAMILIES: Readonly<Record<MedicationKey, DrugClass>> = {
-  ergocalciferolWeekly: 'vitaminD',
-  cholecalciferolDaily: 'vitaminD',
-  cyanocobalaminOral: 'b12Replacement',
-  hydroxocobalaminIm: 'b12Replacement',
+/**
+ * Change 3: a suggested medication is "already active" only when the same product is: the same RxNorm code,
+ * or the same ingredient by name. Another product of the same class (a maintenance cholecalciferol beside a
+ * suggested ergocalciferol) never hides a suggestion.
+ */
+const SAME_PRODUCT: Readonly<
+  Record<MedicationKey, { readonly rxnorm: readonly string[]; readonly name: RegExp }>
+> = {
+  ergocalciferolWeekly: { rxnorm: ['1367410'], name: /ergocalciferol|drisdol|\bvitamin d2\b/i },
+  cholecalciferolDaily: { rxnorm: ['2418'], name: /cholecalciferol|colecalciferol|\bvitamin d3\b/i },
+  cyanocobalaminOral: { rxnorm: ['11248'], name: /cyanocobalamin/i },
+  hydroxocobalaminIm: { rxnorm: ['317106'], name: /hydroxocobalamin/i },
+  hydroxocobalaminImNeurological: { rxnorm: ['317106'], name: /hydroxocobalamin/i },
 };
+
+/** Names are matched on this much text at most (see medications.ts). */
+const MAX_NAME_LENGTH = 256;
 
 function statusOf(resource: Resource): string {
   const status: unknown = (resource as { status?: unknown }).status;
   return typeof status === 'string' ? status : '';
+}
+
+/** Change 10: an order that says not to do something is not an order for it. */
+export function isDoNotPerform(resource: Resource): boolean {
+  return (resource as { doNotPerform?: unknown }).doNotPerform === true;
 }
 
 const OPEN_REQUEST: ReadonlySet<string> = new Set(['draft', 'active', 'on-hold']);
@@ -50,6 +67,7 @@ export function createOrderLookup(
   record: PatientRecord,
   draftOrders: readonly Resource[],
 ) {
+  const medications = record.medications ?? [];
   const openRecordOrders: Resource[] = [
     ...record.serviceRequests.filter((request) => OPEN_REQUEST.has(request.status)),
     ...record.medicationRequests.filter(
@@ -57,7 +75,10 @@ export function createOrderLookup(
     ),
     ...record.medicationStatements.filter((statement) => OPEN_STATEMENT.has(statement.status)),
   ];
-  const orders = [...openRecordOrders, ...draftOrders.filter((order) => !WITHDRAWN.has(statusOf(order)))];
+  const orders = [
+    ...openRecordOrders,
+    ...draftOrders.filter((order) => !WITHDRAWN.has(statusOf(order))),
+  ].filter((order) => !isDoNotPerform(order));
 
   function hasLab(key: LabKey): boolean {
     const siteCode = catalog.labs[key].code;
@@ -74,11 +95,20 @@ export function createOrderLookup(
   }
 
   function hasMedication(key: MedicationKey): boolean {
-    return orders.some(
-      (order) =>
-        (order.resourceType === 'MedicationRequest' || order.resourceType === 'MedicationStatement') &&
-        classifyConcept(medicationConcept(order)).has(MEDICATION_FAMILIES[key]),
-    );
+    const siteCode = catalog.medications[key].code;
+    const product = SAME_PRODUCT[key];
+    return orders.some((order) => {
+      const concept = medicationConcept(order, medications);
+      if (!concept) {
+        return false;
+      }
+      const rxnorm = codesOf([concept], SYSTEM.rxnorm);
+      return (
+        rxnorm.some((code) => product.rxnorm.includes(code)) ||
+        codesOf([concept], siteCode.system).includes(siteCode.code) ||
+        product.name.test(conceptText(concept).slice(0, MAX_NAME_LENGTH))
+      );
+    });
   }
 
   return { hasLab, hasMedication };

@@ -10,7 +10,15 @@ export type SuggestedOrder =
 
 /** When a suggested lab should be drawn, if not now. */
 export type LabTiming =
-  { readonly kind: 'after-weeks'; readonly weeks: number } | { readonly kind: 'before-surgery' };
+  | { readonly kind: 'after-weeks'; readonly weeks: number }
+  /** Change 10: dated some days before the operation when its date is known. */
+  | { readonly kind: 'before-surgery'; readonly drawBy?: Date | undefined };
+
+/** A note of cards.json, with the values for its placeholders. */
+export interface NoteRef {
+  readonly id: NoteId;
+  readonly vars?: Readonly<Record<string, string>>;
+}
 
 /** What a rule found: everything a card needs, with no wording of its own beyond facts. */
 export interface Finding {
@@ -23,8 +31,13 @@ export interface Finding {
   readonly facts: readonly string[];
   /** The threshold or window applied. */
   readonly threshold: string;
-  readonly notes: readonly { readonly id: NoteId; readonly vars?: Readonly<Record<string, string>> }[];
+  readonly notes: readonly NoteRef[];
   readonly suggestions: readonly SuggestedOrder[];
+  /**
+   * Shown even when nothing is left to suggest: the card's point is what it says (no dose is suggested, and
+   * why), not an order.
+   */
+  readonly showWithoutSuggestions?: boolean | undefined;
   readonly selectionBehavior: 'any' | 'at-most-one';
   /** The Condition the suggested orders are for, when there is one. */
   readonly reasonConditionId?: string | undefined;

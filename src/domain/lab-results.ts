@@ -1,9 +1,11 @@
 import type { Observation } from '@medplum/fhirtypes';
-import { parseFhirDate } from './fhir-time.js';
+import { addDays, parseFhirDate } from './fhir-time.js';
 import { type Analyte, normaliseValue } from './units.js';
 import {
   B12_BLOOD_LOINC,
   B12_TOTAL_LOINC,
+  CALCIUM_LOINC,
+  CALCIUM_RESULT_CODES,
   HOLO_TC_LOINC,
   SYSTEM,
   VITAMIN_D_LOINC,
@@ -25,6 +27,8 @@ export interface LabResult {
   readonly comparator: Comparator | undefined;
   /** In the analyte's reporting unit; undefined when the unit is not recognised or the code is never classified. */
   readonly normalisedValue: number | undefined;
+  /** Other results of the same measurement, shown beside this one (total B12 beside active B12). */
+  readonly alongside?: readonly LabResult[];
 }
 
 const COMPARATORS: ReadonlySet<string> = new Set(['<', '<=', '>=', '>']);
@@ -40,22 +44,42 @@ interface RawValue {
   readonly comparator: Comparator | undefined;
 }
 
-function readValue(observation: Observation): RawValue | undefined {
-  const quantity = observation.valueQuantity;
-  if (quantity?.value !== undefined && Number.isFinite(quantity.value)) {
-    return {
-      value: quantity.value,
-      unit: quantity.code ?? quantity.unit,
-      comparator: asComparator(quantity.comparator),
-    };
+/** Longer than any real "<12,5 ng/mL"; the rest of a longer string is never read. */
+const MAX_VALUE_STRING = 64;
+/**
+ * Comparator, number (decimal point or comma: "15,5 ng/mL" is 15.5) and unit. Linear: the whitespace runs are
+ * separated by required characters, so no input can make the engine try two ways of splitting one run.
+ */
+const VALUE_STRING = /^\s*(?:(<=|>=|<|>)\s*)?(\d{1,9})(?:[.,](\d{1,9}))?(?:\s*([^\d\s].*))?$/;
+
+function readValueString(text: string | undefined): RawValue | undefined {
+  if (typeof text !== 'string') {
+    return undefined;
   }
-  // Some labs send "<5 ng/mL" or "23" as a string.
-  const text = observation.valueString;
-  const match = text ? /^\s*(<=|>=|<|>)?\s*(\d+(?:\.\d+)?)\s*([^\d\s].*)?$/.exec(text) : null;
+  const match = VALUE_STRING.exec(text.slice(0, MAX_VALUE_STRING).trimEnd());
   if (!match?.[2]) {
     return undefined;
   }
-  return { value: Number(match[2]), unit: match[3]?.trim(), comparator: asComparator(match[1]) };
+  const value = Number(match[3] === undefined ? match[2] : `${match[2]}.${match[3]}`);
+  return { value, unit: match[4]?.trim(), comparator: asComparator(match[1]) };
+}
+
+/**
+ * The value of a result. Negative and non-finite values (JSON's 1e400 is Infinity) are not measurements of
+ * any of these analytes, so they are never classified: the result is left out.
+ */
+function readValue(observation: Observation): RawValue | undefined {
+  const quantity = observation.valueQuantity;
+  const raw =
+    quantity?.value !== undefined
+      ? {
+          value: quantity.value,
+          unit: quantity.code ?? quantity.unit,
+          comparator: asComparator(quantity.comparator),
+        }
+      : // Some labs send "<5 ng/mL" or "23" as a string.
+        readValueString(observation.valueString);
+  return raw && Number.isFinite(raw.value) && raw.value >= 0 ? raw : undefined;
 }
 
 function resultTime(observation: Observation): Date | undefined {
@@ -64,6 +88,13 @@ function resultTime(observation: Observation): Date | undefined {
     parseFhirDate(observation.effectivePeriod?.start) ??
     parseFhirDate(observation.issued)
   );
+}
+
+/** Results dated further ahead than this are data errors and are ignored (the caller logs how many). */
+const FUTURE_TOLERANCE_DAYS = 1;
+
+function isFutureDated(time: Date, now: Date): boolean {
+  return time > addDays(now, FUTURE_TOLERANCE_DAYS);
 }
 
 /** The observation's first LOINC code in a set, scanning the codings without building arrays (hot path). */
@@ -76,13 +107,18 @@ function loincCodeIn(observation: Observation, codes: ReadonlySet<string>): stri
   return undefined;
 }
 
-function toResult(observation: Observation, analyte: Analyte, classify: boolean): LabResult | undefined {
+function toResult(
+  observation: Observation,
+  analyte: Analyte,
+  classify: boolean,
+  now: Date,
+): LabResult | undefined {
   if (!COUNTED_STATUSES.has(observation.status)) {
     return undefined;
   }
   const time = resultTime(observation);
   const raw = readValue(observation);
-  if (!time || !raw) {
+  if (!time || !raw || isFutureDated(time, now)) {
     return undefined;
   }
   return {
@@ -96,72 +132,164 @@ function toResult(observation: Observation, analyte: Analyte, classify: boolean)
   };
 }
 
-/**
- * Counted 25(OH)D results, newest first. A D2 and a D3 fraction taken at the same time with no total beside
- * them are added up into one total, as the knowledge base asks.
- */
-export function vitaminDResults(observations: readonly Observation[]): LabResult[] {
-  const results: LabResult[] = [];
-  const fractions = new Map<number, { d2?: LabResult; d3?: LabResult; hasTotal: boolean }>();
-  for (const observation of observations) {
-    const code = loincCodeIn(observation, VITAMIN_D_RESULT_CODES);
-    if (code === undefined) {
-      continue;
-    }
-    const result = toResult(observation, 'vitaminD', true);
-    if (!result) {
-      continue;
-    }
-    results.push(result);
-    const slot = fractions.get(result.time.getTime()) ?? { hasTotal: false };
-    if (code === VITAMIN_D_LOINC.d2Fraction) {
-      slot.d2 = result;
-    } else if (code === VITAMIN_D_LOINC.d3Fraction) {
-      slot.d3 = result;
-    } else {
-      slot.hasTotal = true;
-    }
-    fractions.set(result.time.getTime(), slot);
-  }
-  for (const { d2, d3, hasTotal } of fractions.values()) {
-    if (hasTotal || !d2 || !d3 || d2.normalisedValue === undefined || d3.normalisedValue === undefined) {
-      continue;
-    }
-    const total: LabResult = {
-      ...d3,
-      observationId: d3.observationId,
-      reportedValue: d2.normalisedValue + d3.normalisedValue,
-      reportedUnit: 'ng/mL',
-      comparator: undefined,
-      normalisedValue: d2.normalisedValue + d3.normalisedValue,
-    };
-    results.splice(results.indexOf(d2), 1);
-    results.splice(results.indexOf(d3), 1, total);
-  }
-  return newestFirst(results);
+interface CodedResult {
+  readonly code: string;
+  readonly result: LabResult;
 }
 
-/** Counted B12 results (total B12 and holotranscobalamin), newest first. */
-export function b12Results(observations: readonly Observation[]): LabResult[] {
-  const results: LabResult[] = [];
+const MINUTE_MS = 60_000;
+
+/**
+ * Change 1: results with the same clinical time, to the minute, are one measurement. Within a measurement
+ * the results are ordered by id, so the answer never depends on the order they arrived in.
+ */
+function byMeasurement(results: readonly CodedResult[]): CodedResult[][] {
+  const groups = new Map<number, CodedResult[]>();
+  for (const entry of results) {
+    const minute = Math.floor(entry.result.time.getTime() / MINUTE_MS);
+    const group = groups.get(minute) ?? [];
+    group.push(entry);
+    groups.set(minute, group);
+  }
+  return [...groups.values()].map((group) =>
+    group.sort((a, b) => (a.result.observationId ?? '').localeCompare(b.result.observationId ?? '')),
+  );
+}
+
+function collect(
+  observations: readonly Observation[],
+  now: Date,
+  pick: (observation: Observation) => { code: string; analyte: Analyte; classify: boolean } | undefined,
+): CodedResult[] {
+  const results: CodedResult[] = [];
   for (const observation of observations) {
-    let result: LabResult | undefined;
-    if (loincCodeIn(observation, B12_TOTAL_LOINC)) {
-      result = toResult(observation, 'b12', true);
-    } else if (loincCodeIn(observation, HOLO_TC_LOINC)) {
-      result = toResult(observation, 'holoTc', true);
-    } else if (loincCodeIn(observation, B12_BLOOD_LOINC)) {
-      result = toResult(observation, 'b12', false);
-    }
-    if (result) {
-      results.push(result);
+    const kind = pick(observation);
+    const result = kind && toResult(observation, kind.analyte, kind.classify, now);
+    if (kind && result) {
+      results.push({ code: kind.code, result });
     }
   }
-  return newestFirst(results);
+  return results;
 }
 
 function newestFirst(results: LabResult[]): LabResult[] {
   return results.sort((a, b) => b.time.getTime() - a.time.getTime());
+}
+
+const classified = (entry: CodedResult | undefined): entry is CodedResult =>
+  entry?.result.normalisedValue !== undefined;
+
+/**
+ * The value of one 25(OH)D measurement (change 1): a total (62292-8; 35365-6 in a recognised unit; 1989-3 or
+ * 14635-7 with no D2 fraction beside it) whatever the arrival order; else the D2 and D3 fractions added up.
+ * A fraction beside a total is never the value.
+ */
+function vitaminDValue(group: readonly CodedResult[]): LabResult | undefined {
+  const withCode = (code: string) => group.filter((entry) => entry.code === code);
+  const total = withCode(VITAMIN_D_LOINC.total);
+  const legacy = withCode(VITAMIN_D_LOINC.legacyTotal);
+  const d2 = withCode(VITAMIN_D_LOINC.d2Fraction);
+  const d3 = [...withCode(VITAMIN_D_LOINC.d3Fraction), ...withCode(VITAMIN_D_LOINC.d3Molar)];
+  const chosen =
+    total.find(classified) ?? total[0] ?? legacy.find(classified) ?? (d2.length === 0 ? d3[0] : undefined);
+  if (chosen) {
+    return chosen.result;
+  }
+  const [fractionD2, fractionD3] = [d2.find(classified), d3.find(classified)];
+  if (fractionD2 && fractionD3) {
+    const sum = (fractionD2.result.normalisedValue ?? 0) + (fractionD3.result.normalisedValue ?? 0);
+    return {
+      ...fractionD3.result,
+      reportedValue: sum,
+      reportedUnit: 'ng/mL',
+      comparator: undefined,
+      normalisedValue: sum,
+    };
+  }
+  // A lone D2 fraction (some labs still report their total under 49054-0) or an uninterpretable one.
+  return (d2[0] ?? d3[0] ?? legacy[0])?.result;
+}
+
+/** Counted 25(OH)D measurements, newest first, one value each (change 1). */
+export function vitaminDResults(observations: readonly Observation[], now: Date): LabResult[] {
+  const results = collect(observations, now, (observation) => {
+    const code = loincCodeIn(observation, VITAMIN_D_RESULT_CODES);
+    return code === undefined ? undefined : { code, analyte: 'vitaminD', classify: true };
+  });
+  return newestFirst(
+    byMeasurement(results)
+      .map(vitaminDValue)
+      .filter((result): result is LabResult => result !== undefined),
+  );
+}
+
+/**
+ * One B12 measurement (change 1): active B12 decides when it was measured with total B12 (it is the more
+ * specific test), and the total is shown beside it. Whole-blood B12 is never classified.
+ */
+function b12Value(group: readonly CodedResult[]): LabResult | undefined {
+  const decider =
+    group.find((entry) => entry.result.analyte === 'holoTc' && classified(entry)) ??
+    group.find((entry) => entry.result.analyte === 'b12' && classified(entry)) ??
+    group[0];
+  if (!decider) {
+    return undefined;
+  }
+  const alongside = group.filter((entry) => entry !== decider).map((entry) => entry.result);
+  return alongside.length > 0 ? { ...decider.result, alongside } : decider.result;
+}
+
+/** Counted B12 measurements (total B12 and holotranscobalamin), newest first. */
+export function b12Results(observations: readonly Observation[], now: Date): LabResult[] {
+  const results = collect(observations, now, (observation) => {
+    let code = loincCodeIn(observation, B12_TOTAL_LOINC);
+    if (code !== undefined) {
+      return { code, analyte: 'b12', classify: true };
+    }
+    code = loincCodeIn(observation, HOLO_TC_LOINC);
+    if (code !== undefined) {
+      return { code, analyte: 'holoTc', classify: true };
+    }
+    code = loincCodeIn(observation, B12_BLOOD_LOINC);
+    return code === undefined ? undefined : { code, analyte: 'b12', classify: false };
+  });
+  return newestFirst(
+    byMeasurement(results)
+      .map(b12Value)
+      .filter((result): result is LabResult => result !== undefined),
+  );
+}
+
+/** Serum calcium measurements in mg/dL, newest first; the albumin-corrected value when one was given. */
+export function calciumResults(observations: readonly Observation[], now: Date): LabResult[] {
+  const results = collect(observations, now, (observation) => {
+    const code = loincCodeIn(observation, CALCIUM_RESULT_CODES);
+    return code === undefined ? undefined : { code, analyte: 'calcium', classify: true };
+  });
+  return newestFirst(
+    byMeasurement(results)
+      .map(
+        (group) =>
+          (
+            group.find((entry) => entry.code === CALCIUM_LOINC.albuminCorrected && classified(entry)) ??
+            group.find(classified) ??
+            group[0]
+          )?.result,
+      )
+      .filter((result): result is LabResult => result !== undefined),
+  );
+}
+
+/** How many of these results are dated more than a day after now, and so ignored by the rules. */
+export function countFutureDatedResults(observations: readonly Observation[], now: Date): number {
+  let count = 0;
+  for (const observation of observations) {
+    const time = resultTime(observation);
+    if (time && isFutureDated(time, now)) {
+      count += 1;
+    }
+  }
+  return count;
 }
 
 /**

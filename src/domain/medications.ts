@@ -3,14 +3,26 @@ import type {
   Medication,
   MedicationRequest,
   MedicationStatement,
-  Reference,
   Resource,
 } from '@medplum/fhirtypes';
 import { codesOf, conceptLabel, conceptText } from './codings.js';
-import { parseFhirDate } from './fhir-time.js';
+import { addDays, parseFhirDate } from './fhir-time.js';
 import { DRUG_RXNORM, DRUG_TEXT, type DrugClass, SYSTEM } from './value-sets.js';
 
 const DRUG_CLASSES = Object.keys(DRUG_RXNORM) as DrugClass[];
+
+/**
+ * Product names are short; a longer text is read only this far, so matching stays cheap whatever a client
+ * sends. Matching is a few linear regular expressions over at most this many characters (about a
+ * microsecond), so no cache is kept: a cache keyed by outside text would need bounds of its own.
+ */
+const MAX_NAME_LENGTH = 256;
+
+/** The drug classes a name belongs to, by ingredient or brand (combination products included). */
+export function classifyText(text: string): ReadonlySet<DrugClass> {
+  const name = text.slice(0, MAX_NAME_LENGTH);
+  return new Set(DRUG_CLASSES.filter((drug) => DRUG_TEXT[drug].test(name)));
+}
 
 /**
  * The drug classes a medication concept belongs to: by RxNorm code first and, only when no coding matches,
@@ -25,45 +37,61 @@ export function classifyConcept(concept: CodeableConcept | undefined): ReadonlyS
   return classifyText(conceptText(concept));
 }
 
-/** Name matching runs a handful of regular expressions; the same product names recur across calls. */
-const TEXT_CLASSES = new Map<string, ReadonlySet<DrugClass>>();
-const TEXT_CLASSES_LIMIT = 10_000;
+export type MedicationRecord = MedicationRequest | MedicationStatement;
 
-function classifyText(text: string): ReadonlySet<DrugClass> {
-  let classes = TEXT_CLASSES.get(text);
-  if (!classes) {
-    classes = new Set(DRUG_CLASSES.filter((drug) => DRUG_TEXT[drug].test(text)));
-    if (TEXT_CLASSES.size >= TEXT_CLASSES_LIMIT) {
-      TEXT_CLASSES.clear();
-    }
-    TEXT_CLASSES.set(text, classes);
-  }
-  return classes;
+function isMedication(resource: Resource | undefined, id: string): resource is Medication {
+  return resource?.resourceType === 'Medication' && resource.id === id;
 }
 
-type MedicationRecord = MedicationRequest | MedicationStatement;
+/** "Medication/abc" or ".../Medication/abc" (an absolute reference): the id, else undefined. */
+function referencedMedicationId(reference: string): string | undefined {
+  const index = reference.lastIndexOf('Medication/');
+  if (index < 0 || (index > 0 && reference[index - 1] !== '/')) {
+    return undefined;
+  }
+  const id = reference.slice(index + 'Medication/'.length).split('/')[0];
+  return id && id.length > 0 ? id : undefined;
+}
 
-/** The medication concept of a request or statement, following a contained Medication reference. */
-export function medicationConcept(record: MedicationRecord): CodeableConcept | undefined {
+/**
+ * The medication concept of a request or statement: its CodeableConcept, else the Medication it references
+ * (contained `#id`, or `Medication/{id}` among the record's Medications), else the reference's display.
+ */
+export function medicationConcept(
+  record: MedicationRecord | Resource,
+  medications: readonly Medication[] = [],
+): CodeableConcept | undefined {
+  if (record.resourceType !== 'MedicationRequest' && record.resourceType !== 'MedicationStatement') {
+    return undefined;
+  }
   if (record.medicationCodeableConcept) {
     return record.medicationCodeableConcept;
   }
-  const reference: Reference<Medication> | undefined = record.medicationReference;
-  if (reference?.reference?.startsWith('#')) {
-    const id = reference.reference.slice(1);
-    const contained = (record.contained ?? []).find(
-      (resource: Resource): resource is Medication =>
-        resource.resourceType === 'Medication' && resource.id === id,
-    );
-    if (contained?.code) {
-      return contained.code;
+  const reference = record.medicationReference;
+  const target = reference?.reference;
+  if (typeof target === 'string') {
+    let medication: Medication | undefined;
+    if (target.startsWith('#')) {
+      const id = target.slice(1);
+      medication = (record.contained ?? []).find((resource): resource is Medication =>
+        isMedication(resource, id),
+      );
+    } else {
+      const id = referencedMedicationId(target);
+      medication = id === undefined ? undefined : medications.find((resource) => isMedication(resource, id));
+    }
+    if (medication?.code) {
+      // The reference's display may name the product when the Medication's code has no text.
+      return reference?.display && !conceptLabel(medication.code)
+        ? { ...medication.code, text: reference.display }
+        : medication.code;
     }
   }
   return reference?.display ? { text: reference.display } : undefined;
 }
 
-export function medicationName(record: MedicationRecord): string {
-  return conceptLabel(medicationConcept(record)) ?? 'medication';
+export function medicationName(record: MedicationRecord, medications: readonly Medication[] = []): string {
+  return conceptLabel(medicationConcept(record, medications)) ?? 'medication';
 }
 
 const NEVER_TAKEN: ReadonlySet<string> = new Set(['entered-in-error', 'cancelled', 'not-taken']);
@@ -79,51 +107,113 @@ function recordStart(record: MedicationRecord): Date | undefined {
   return parseFhirDate(record.authoredOn);
 }
 
+function isOngoing(record: MedicationRecord): boolean {
+  return record.resourceType === 'MedicationRequest'
+    ? record.status === 'active' || record.status === 'on-hold'
+    : record.status === 'active' || record.status === 'intended' || record.status === 'on-hold';
+}
+
+/** When a record's use ended: now while it is ongoing, else its recorded end, else its start. */
+function recordEnd(record: MedicationRecord, start: Date | undefined, now: Date): Date | undefined {
+  if (isOngoing(record)) {
+    return now;
+  }
+  const end =
+    record.resourceType === 'MedicationStatement'
+      ? parseFhirDate(record.effectivePeriod?.end)
+      : parseFhirDate(record.dispenseRequest?.validityPeriod?.end);
+  return end ?? start;
+}
+
 /**
  * Counted use: a statement active, intended or on hold (or completed with an end inside the window), or a
  * request active or on hold.
  */
 function isCountedUse(record: MedicationRecord, windowStart: Date): boolean {
-  if (record.resourceType === 'MedicationRequest') {
-    return record.status === 'active' || record.status === 'on-hold';
-  }
-  if (record.status === 'active' || record.status === 'intended' || record.status === 'on-hold') {
+  if (isOngoing(record)) {
     return true;
   }
-  const end = parseFhirDate(record.effectivePeriod?.end);
+  const end = parseFhirDate(
+    record.resourceType === 'MedicationStatement' ? record.effectivePeriod?.end : undefined,
+  );
   return record.status === 'completed' && end !== undefined && end >= windowStart;
 }
 
 export interface DrugUse {
   readonly drug: DrugClass;
-  /** Earliest start across all the patient's records of this drug class; undefined when none is dated. */
+  /** Start of the current course (change 2); undefined when none of its counted records is dated. */
   readonly start: Date | undefined;
+  /** The products in current use, by name. */
   readonly names: string[];
 }
 
+interface Span {
+  readonly start: Date;
+  readonly end: Date;
+  readonly counted: boolean;
+}
+
 /**
- * Current use of each drug class. A completed statement counts when it ended on or after windowStart.
+ * Change 2: records whose periods overlap or lie at most `gapDays` apart form one course. The current
+ * course is the last one that holds a counted record; its start is the exposure or therapy start.
  */
+function currentCourseStart(spans: Span[], gapDays: number): Date | undefined {
+  spans.sort((a, b) => a.start.getTime() - b.start.getTime());
+  let courseStart: Date | undefined;
+  let courseEnd: Date | undefined;
+  let current: Date | undefined;
+  for (const span of spans) {
+    if (courseEnd === undefined || span.start > addDays(courseEnd, gapDays)) {
+      courseStart = span.start;
+      courseEnd = span.end;
+    } else if (span.end > courseEnd) {
+      courseEnd = span.end;
+    }
+    if (span.counted) {
+      current = courseStart;
+    }
+  }
+  return current;
+}
+
+export interface DrugUseOptions {
+  /** A completed statement counts when it ended on or after this. */
+  readonly windowStart: Date;
+  readonly now: Date;
+  readonly courseGapDays: number;
+  readonly medications?: readonly Medication[] | undefined;
+}
+
+/** Current use of each drug class, with the start of its current course. */
 export function currentDrugUse(
   records: readonly MedicationRecord[],
-  windowStart: Date,
+  options: DrugUseOptions,
 ): Map<DrugClass, DrugUse> {
+  const { windowStart, now, courseGapDays, medications = [] } = options;
   const uses = new Map<DrugClass, DrugUse>();
-  // Classify each record once: text fallbacks are regular expressions, the hot part of this function.
+  // Classify each record once.
   const classified = records
     .filter((record) => !NEVER_TAKEN.has(record.status))
-    .map((record) => ({ record, classes: classifyConcept(medicationConcept(record)) }));
+    .map((record) => ({ record, classes: classifyConcept(medicationConcept(record, medications)) }));
   for (const drug of DRUG_CLASSES) {
     const ofDrug = classified.filter(({ classes }) => classes.has(drug)).map(({ record }) => record);
     const counted = ofDrug.filter((record) => isCountedUse(record, windowStart));
     if (counted.length === 0) {
       continue;
     }
-    const starts = ofDrug.map(recordStart).filter((date): date is Date => date !== undefined);
+    const spans: Span[] = [];
+    for (const record of ofDrug) {
+      const start = recordStart(record);
+      const end = recordEnd(record, start, now);
+      // A start in the future is a plan, not a course.
+      if (start !== undefined && end !== undefined && start <= now) {
+        spans.push({ start, end: end < start ? start : end, counted: counted.includes(record) });
+      }
+    }
     uses.set(drug, {
       drug,
-      start: starts.length > 0 ? new Date(Math.min(...starts.map((date) => date.getTime()))) : undefined,
-      names: [...new Set(counted.map(medicationName))],
+      start: currentCourseStart(spans, courseGapDays),
+      names: [...new Set(counted.map((record) => medicationName(record, medications)))],
     });
   }
   return uses;

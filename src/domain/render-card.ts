@@ -9,6 +9,8 @@ import { SYSTEM } from './value-sets.js';
 
 const MAX_SUMMARY = 139;
 
+const BOUND_UNITS = { d: 'days', wk: 'weeks', mo: 'months' } as const;
+
 export interface RenderContext {
   readonly cards: CardCatalog;
   readonly orders: OrderCatalog;
@@ -55,12 +57,14 @@ function buildSuggestion(
   if (suggestion.kind === 'lab') {
     const lab = context.orders.labs[suggestion.lab];
     const timing = suggestion.timing;
+    const drawBy = timing?.kind === 'before-surgery' ? timing.drawBy : undefined;
     label =
       timing?.kind === 'after-weeks'
         ? `Recheck ${lab.text} in ${timing.weeks} weeks`
         : timing?.kind === 'before-surgery'
-          ? `Recheck ${lab.text} before surgery`
+          ? `Recheck ${lab.text} before surgery${drawBy ? ` (by ${formatDate(drawBy)})` : ''}`
           : `Order ${lab.text}`;
+    const occurrence = timing?.kind === 'after-weeks' ? addWeeks(context.now, timing.weeks) : drawBy;
     resource = {
       resourceType: 'ServiceRequest',
       status: 'draft',
@@ -69,9 +73,7 @@ function buildSuggestion(
       code: { coding: [lab.code], text: lab.text },
       subject,
       ...(reasonReference ? { reasonReference } : {}),
-      ...(timing?.kind === 'after-weeks'
-        ? { occurrenceDateTime: formatDate(addWeeks(context.now, timing.weeks)) }
-        : {}),
+      ...(occurrence ? { occurrenceDateTime: formatDate(occurrence) } : {}),
       ...(timing?.kind === 'before-surgery'
         ? { note: [{ text: 'Draw before the planned spine surgery.' }] }
         : {}),
@@ -79,7 +81,6 @@ function buildSuggestion(
   } else {
     const medication = context.orders.medications[suggestion.medication];
     label = `${medication.text}: ${medication.instruction}`;
-    const weeks = medication.durationWeeks;
     resource = {
       resourceType: 'MedicationRequest',
       status: 'draft',
@@ -87,28 +88,24 @@ function buildSuggestion(
       medicationCodeableConcept: { coding: [medication.code], text: medication.text },
       subject,
       ...(reasonReference ? { reasonReference } : {}),
-      dosageInstruction: [
-        {
-          text: medication.instruction,
-          timing: {
-            repeat: {
-              ...medication.timing,
-              ...(weeks
-                ? { boundsDuration: { value: weeks, unit: 'weeks', system: SYSTEM.ucum, code: 'wk' } }
-                : {}),
+      // Change 6: one entry per phase, in order, each with its bounds: nothing open-ended.
+      dosageInstruction: medication.dosage.map((phase, index) => ({
+        sequence: index + 1,
+        text: phase.text,
+        timing: {
+          repeat: {
+            ...phase.timing,
+            boundsDuration: {
+              value: phase.bounds.value,
+              unit: BOUND_UNITS[phase.bounds.unit],
+              system: SYSTEM.ucum,
+              code: phase.bounds.unit,
             },
           },
-          route: { coding: [medication.route] },
-          doseAndRate: [{ doseQuantity: { ...medication.dose, system: SYSTEM.ucum } }],
         },
-      ],
-      ...(weeks
-        ? {
-            dispenseRequest: {
-              expectedSupplyDuration: { value: weeks * 7, unit: 'days', system: SYSTEM.ucum, code: 'd' },
-            },
-          }
-        : {}),
+        route: { coding: [medication.route] },
+        doseAndRate: [{ doseQuantity: { ...medication.dose, system: SYSTEM.ucum } }],
+      })),
     };
   }
   const key =
@@ -145,12 +142,17 @@ function buildDetail(finding: Finding, context: RenderContext): string {
  */
 export function renderCard(finding: Finding, context: RenderContext): CdsCardOut | undefined {
   const remaining = finding.suggestions.filter((suggestion) => !isAlreadyOrdered(suggestion, context.lookup));
-  if (remaining.length === 0) {
+  if (remaining.length === 0 && finding.showWithoutSuggestions !== true) {
     return undefined;
   }
   const uuid = uuidv5(`${context.hookInstance}|${context.serviceId}|${finding.ruleId}|${context.patientKey}`);
   const suggestions = remaining.map((suggestion) => buildSuggestion(suggestion, finding, context, uuid));
   const recommendedCount = suggestions.filter((suggestion) => suggestion.isRecommended).length;
+  // The evidence travels as card links too, so an EHR can show it as buttons (issue 12).
+  const links = context.cards.situations[finding.situation].evidence.flatMap((key) => {
+    const source = context.cards.evidence[key];
+    return source ? [{ label: source.label, url: source.url, type: 'absolute' as const }] : [];
+  });
   return {
     uuid,
     summary: clampSummary(fill(context.cards.situations[finding.situation].summary, finding.vars)),
@@ -164,9 +166,15 @@ export function renderCard(finding: Finding, context: RenderContext): CdsCardOut
         display: context.cards.rules[finding.ruleId].display,
       },
     },
-    suggestions,
-    // Several recommended suggestions are only allowed with "any".
-    selectionBehavior: recommendedCount > 1 ? 'any' : finding.selectionBehavior,
+    // CDS Hooks: elements are left out rather than sent empty.
+    ...(suggestions.length > 0
+      ? {
+          suggestions,
+          // Several recommended suggestions are only allowed with "any".
+          selectionBehavior: recommendedCount > 1 ? 'any' : finding.selectionBehavior,
+        }
+      : {}),
     overrideReasons: [...context.cards.overrideReasons],
+    ...(links.length > 0 ? { links } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { CodeableConcept, Procedure, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { codesOf, conceptLabel } from './codings.js';
-import { addMonths, parseFhirDate } from './fhir-time.js';
+import { isDoNotPerform } from './existing-orders.js';
+import { addDays, addMonths, parseFhirDate } from './fhir-time.js';
 import { SPINE_SURGERY, SYSTEM } from './value-sets.js';
 
 export function isSpineSurgeryConcept(concept: CodeableConcept | undefined): boolean {
@@ -48,16 +49,25 @@ function soonestFirst(surgeries: SpineSurgery[]): SpineSurgery[] {
 
 const PLANNED_REQUEST_STATUSES: ReadonlySet<string> = new Set(['draft', 'active', 'on-hold']);
 
-/** Planned spine surgery on record: a ServiceRequest draft/active/on-hold or a Procedure in preparation. */
+/**
+ * Planned spine surgery on record: a ServiceRequest draft/active/on-hold or a Procedure in preparation.
+ * Change 10: never one marked `doNotPerform`, nor one dated more than `pastGraceDays` ago (an order left open
+ * after the operation, or one that never happened).
+ */
 export function plannedSpineSurgeries(
   serviceRequests: readonly ServiceRequest[],
   procedures: readonly Procedure[],
+  now: Date,
+  pastGraceDays: number,
 ): SpineSurgery[] {
   const planned = [
     ...serviceRequests.filter((request) => PLANNED_REQUEST_STATUSES.has(request.status)),
     ...procedures.filter((procedure) => procedure.status === 'preparation'),
-  ].filter((resource) => isSpineSurgeryConcept(resource.code));
-  return soonestFirst(planned.map(describe));
+  ].filter((resource) => isSpineSurgeryConcept(resource.code) && !isDoNotPerform(resource));
+  const earliest = addDays(now, -pastGraceDays);
+  return soonestFirst(
+    planned.map(describe).filter((surgery) => surgery.date === undefined || surgery.date >= earliest),
+  );
 }
 
 const WITHDRAWN: ReadonlySet<string> = new Set(['revoked', 'entered-in-error', 'completed']);
@@ -68,6 +78,7 @@ export function spineSurgeryOrders(orders: readonly Resource[]): SpineSurgery[] 
     (order): order is ServiceRequest | Procedure =>
       (order.resourceType === 'ServiceRequest' || order.resourceType === 'Procedure') &&
       !WITHDRAWN.has(order.status) &&
+      !isDoNotPerform(order) &&
       isSpineSurgeryConcept(order.code),
   );
   return soonestFirst(surgeries.map(describe));

@@ -3,7 +3,7 @@
  * "mcg"/"µg" folded to "ug", so "ng/ml", "mcg/L" and "nmol/l" are recognised as well as UCUM codes.
  */
 
-export type Analyte = 'vitaminD' | 'b12' | 'holoTc';
+export type Analyte = 'vitaminD' | 'b12' | 'holoTc' | 'calcium';
 
 /** Factor from the recognised unit to the analyte's reporting unit. */
 const FACTORS: Readonly<Record<Analyte, Readonly<Record<string, number>>>> = {
@@ -12,12 +12,15 @@ const FACTORS: Readonly<Record<Analyte, Readonly<Record<string, number>>>> = {
   // pg/mL = ng/L; pmol/L × 1.355
   b12: { 'pg/ml': 1, 'ng/l': 1, 'pmol/l': 1.355 },
   holoTc: { 'pmol/l': 1 },
+  // mg/dL; mmol/L = mg/dL × 0.2495 (knowledge base §3)
+  calcium: { 'mg/dl': 1, 'mmol/l': 1 / 0.2495 },
 };
 
 export const REPORTING_UNIT: Readonly<Record<Analyte, string>> = {
   vitaminD: 'ng/mL',
   b12: 'pg/mL',
   holoTc: 'pmol/L',
+  calcium: 'mg/dL',
 };
 
 function foldUnit(unit: string): string {

@@ -12,17 +12,18 @@ export const SYSTEM = {
   ucum: 'http://unitsofmeasure.org',
 } as const;
 
-/** 25-hydroxyvitamin D results (any of them means "tested"). 49054-0 is the D2 fraction, 1989-3 D3. */
+/**
+ * 25-hydroxyvitamin D results (any of them means "tested"). 49054-0 is the D2 fraction; 1989-3 (mass) and
+ * 14635-7 (moles) are D3, which many labs use for the total when they report it alone.
+ */
 export const VITAMIN_D_LOINC = {
-  total: ['62292-8', '14635-7', '35365-6'],
+  total: '62292-8',
+  legacyTotal: '35365-6',
   d2Fraction: '49054-0',
   d3Fraction: '1989-3',
+  d3Molar: '14635-7',
 } as const;
-export const VITAMIN_D_RESULT_CODES: ReadonlySet<string> = new Set([
-  ...VITAMIN_D_LOINC.total,
-  VITAMIN_D_LOINC.d2Fraction,
-  VITAMIN_D_LOINC.d3Fraction,
-]);
+export const VITAMIN_D_RESULT_CODES: ReadonlySet<string> = new Set(Object.values(VITAMIN_D_LOINC));
 
 /** Total B12 in serum or plasma: classified. */
 export const B12_TOTAL_LOINC: ReadonlySet<string> = new Set(['2132-9', '14685-2']);
@@ -31,7 +32,28 @@ export const B12_BLOOD_LOINC: ReadonlySet<string> = new Set(['16695-9']);
 export const HOLO_TC_LOINC: ReadonlySet<string> = new Set(['72160-5']);
 export const MMA_LOINC: ReadonlySet<string> = new Set(['13964-2']);
 
-export type ConditionGroup = 'backPain' | 'crampOrSpasm' | 'neuropathy' | 'anaemia';
+/** Serum calcium (change 4): 17861-6 mg/dL, 2000-8 mmol/L, 29265-6 corrected for albumin. */
+export const CALCIUM_LOINC = {
+  massConcentration: '17861-6',
+  molarConcentration: '2000-8',
+  albuminCorrected: '29265-6',
+} as const;
+export const CALCIUM_RESULT_CODES: ReadonlySet<string> = new Set(Object.values(CALCIUM_LOINC));
+
+export type ConditionGroup =
+  | 'backPain'
+  | 'crampOrSpasm'
+  | 'neuropathy'
+  | 'otherNeurological'
+  | 'anaemia'
+  | 'hypercalcaemia'
+  | 'sarcoidosis'
+  | 'primaryHyperparathyroidism'
+  | 'severeKidneyDisease'
+  | 'kidneyStones'
+  | 'knownB12Deficiency'
+  | 'macrocyticAnaemia'
+  | 'pregnancy';
 
 interface ConditionValueSet {
   readonly snomed: ReadonlySet<string>;
@@ -124,11 +146,29 @@ export const CONDITION_VALUE_SETS: Readonly<Record<ConditionGroup, ConditionValu
     textPattern: /cramp|spasm/i,
   },
   neuropathy: {
-    // Neuropathy (disorder), peripheral nerve disease, polyneuropathy, diabetic neuropathy, paraesthesia.
-    snomed: new Set(['386033004', '302226006', '42345000', '230572002', '91019004']),
-    icd10Prefixes: ['G60', 'G61', 'G62', 'G63', 'E114', 'E104', 'R202'],
+    // Neuropathy, peripheral nerve disease, polyneuropathy, diabetic neuropathy (Synthea: 368581000119106),
+    // paraesthesia, numbness (knowledge base §12).
+    snomed: new Set([
+      '386033004',
+      '302226006',
+      '42345000',
+      '368581000119106',
+      '230572002',
+      '91019004',
+      '44077006',
+    ]),
+    icd10Prefixes: ['G60', 'G61', 'G62', 'G63', 'G64', 'E104', 'E114', 'E134', 'R200', 'R202'],
     icd10Excluded: [],
-    textPattern: /neuropath|paraesthesi|paresthesi/i,
+    textPattern: /neuropath|paraesthesi|paresthesi|numbness/i,
+  },
+  otherNeurological: {
+    // Subacute combined degeneration or myelopathy, ataxia or gait disturbance, cognitive impairment or memory
+    // loss, visual disturbance or optic neuropathy (knowledge base §12; several codes marked U there).
+    snomed: new Set(['20262006', '386806002', '63102001']),
+    icd10Prefixes: ['G320', 'G959', 'R26', 'R270', 'R413', 'G3184', 'F03', 'H46', 'H470'],
+    icd10Excluded: [],
+    textPattern:
+      /subacute combined degeneration|myelopathy|ataxi|gait disturbance|cognitive impairment|memory loss|visual disturbance|optic neuropathy/i,
   },
   anaemia: {
     // Anaemia, macrocytic anaemia, megaloblastic anaemia, pernicious anaemia.
@@ -136,6 +176,58 @@ export const CONDITION_VALUE_SETS: Readonly<Record<ConditionGroup, ConditionValu
     icd10Prefixes: ['D50', 'D51', 'D52', 'D53', 'D64', 'D7589'],
     icd10Excluded: [],
     textPattern: /an(a)?emi|macrocyt/i,
+  },
+  hypercalcaemia: {
+    snomed: new Set(['66931009']),
+    icd10Prefixes: ['E8352'],
+    icd10Excluded: [],
+    textPattern: /hypercalc/i,
+  },
+  sarcoidosis: {
+    snomed: new Set(['31541009']),
+    icd10Prefixes: ['D86'],
+    icd10Excluded: [],
+    textPattern: /sarcoid/i,
+  },
+  primaryHyperparathyroidism: {
+    snomed: new Set(['36348003']),
+    icd10Prefixes: ['E210'],
+    icd10Excluded: [],
+    textPattern: /primary hyperparathyroidism/i,
+  },
+  severeKidneyDisease: {
+    // CKD stage 4, stage 5, end-stage renal disease, dependence on dialysis.
+    snomed: new Set(['431857002', '433146000', '46177005', '105502003']),
+    icd10Prefixes: ['N184', 'N185', 'N186', 'Z992'],
+    icd10Excluded: [],
+    textPattern: /chronic kidney disease,? stage [45]|end[- ]stage renal|dialysis/i,
+  },
+  kidneyStones: {
+    snomed: new Set(['95570007']),
+    icd10Prefixes: ['N20'],
+    icd10Excluded: [],
+    textPattern: /kidney stone|nephrolithiasis|renal calcul/i,
+  },
+  knownB12Deficiency: {
+    // Pernicious anaemia, cobalamin deficiency, vitamin B12 deficiency (non anaemic); D51 B12 deficiency
+    // anaemia, E53.8 (used for B12 deficiency).
+    snomed: new Set(['84027009', '190634004', '64117007']),
+    icd10Prefixes: ['D51', 'E538'],
+    icd10Excluded: [],
+    textPattern: /pernicious an(a)?emia|(vitamin )?b12 deficiency|cobalamin deficiency/i,
+  },
+  macrocyticAnaemia: {
+    // Macrocytic and megaloblastic anaemia; D53.1 other megaloblastic anaemias, D52 folate deficiency anaemia.
+    snomed: new Set(['83414005', '53165003']),
+    icd10Prefixes: ['D531', 'D52'],
+    icd10Excluded: [],
+    textPattern: /macrocytic an(a)?emia|megaloblastic/i,
+  },
+  pregnancy: {
+    snomed: new Set(['77386006', '72892002']),
+    icd10Prefixes: ['Z331', 'Z34', 'O09'],
+    icd10Excluded: [],
+    textPattern: /\bpregnan(t|cy)\b/i,
   },
 };
 
@@ -215,7 +307,18 @@ export type DrugClass = 'metformin' | 'ppi' | 'h2Blocker' | 'vitaminD' | 'b12Rep
 
 /** RxNorm ingredient, product and brand codes per drug class. */
 export const DRUG_RXNORM: Readonly<Record<DrugClass, ReadonlySet<string>>> = {
-  metformin: new Set(['6809', '861007', '861010', '861004', '860975', '860981', '153592']),
+  // 1169923 (ActoPlus Met) and 1043582 (Kombiglyze XR) as the SMART sample patients code them.
+  metformin: new Set([
+    '6809',
+    '861007',
+    '861010',
+    '861004',
+    '860975',
+    '860981',
+    '153592',
+    '1169923',
+    '1043582',
+  ]),
   ppi: new Set([
     '7646',
     '236486',
@@ -257,9 +360,10 @@ export const DRUG_RXNORM: Readonly<Record<DrugClass, ReadonlySet<string>>> = {
 
 /** Name fallback for medications with no matching RxNorm coding; combination products match too. */
 export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
-  metformin: /\bmetformin\b|glucophage|glumetza|fortamet|riomet/i,
-  ppi: /\b(es|dex)?(omeprazole|lansoprazole)\b|pantoprazole|rabeprazole|prilosec|nexium|prevacid|protonix|aciphex|dexilant|zegerid|vimovo|yosprala/i,
-  h2Blocker: /famotidine|cimetidine|nizatidine|ranitidine|pepcid|tagamet|\baxid\b|zantac/i,
+  metformin:
+    /\bmetformin\b|\b(janumet|jentadueto|kazano|kombiglyze|invokamet|synjardy|xigduo|segluromet|qternmet|trijardy|actoplus ?met|glucovance|metaglip|avandamet|prandimet|glucophage|glumetza|fortamet|riomet)\b/i,
+  ppi: /\b(es|dex)?(omeprazole|lansoprazole)\b|pantoprazole|rabeprazole|\b(prilosec|nexium|prevacid|dexilant|protonix|aciphex|zegerid|vimovo|yosprala|talicia|konvomep|omeclamox|prevpac)\b/i,
+  h2Blocker: /famotidine|cimetidine|nizatidine|ranitidine|\b(pepcid|tagamet|axid|zantac|duexis)\b/i,
   vitaminD:
     /ergocalciferol|cholecalciferol|colecalciferol|\bvitamin d\s?[23]?\b|\bvit\.? d\s?[23]?\b|drisdol/i,
   b12Replacement: /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvitamin b[\s-]?12\b|\bb12\b/i,

@@ -10,15 +10,16 @@ import { cardProblems } from '../helpers/card-validator.js';
 /** The longest value each summary placeholder can take, given how the rules build them. */
 const WORST_CASE_VARS: Record<string, string> = {
   condition: `${'Lumbosacral radiculopathy with disc prolapse'.slice(0, 40)}…`,
-  // Summaries show the value as reported; the converted value is in the detail.
-  value: '<258.5 pmol/L',
+  // Change 12: the value as reported, converted in brackets (a total B12 in pmol/L is the longest).
+  value: '<258.5 pmol/L (<350.3 pg/mL)',
   date: '2026-10-01',
   target: '30',
   windowMonths: '36',
   windowDays: '180',
   therapyWeeks: '104',
   procedure: 'Fusion of lumbosacral region of spine by… on 2026-12-15',
-  drugs: 'metformin, PPI and H2 blocker',
+  exposure: 'Long-term metformin, PPI and H2 blocker use',
+  reason: 'primary hyperparathyroidism',
   drug: 'Sitagliptin 50 MG / metformin hydrochloride…',
   symptom: 'cramps or spasm, neuropathy and more',
 };

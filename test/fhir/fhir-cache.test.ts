@@ -132,7 +132,7 @@ describe('a burst of identical hook calls', () => {
       const first = await call('token-one');
       expect(first.statusCode).toBe(200);
       const perCall = fhir.requests.length;
-      expect(perCall).toBe(7);
+      expect(perCall).toBe(8);
       const again = await call('token-one');
       expect(again.json()).toEqual({ cards: expect.any(Array) });
       expect(fhir.requests.length).toBe(perCall);

@@ -69,12 +69,29 @@ export async function buildTestApp(
 const KEY_OF_TYPE: Record<string, string[]> = {
   Patient: ['patient'],
   Condition: ['conditions'],
-  Observation: ['vitaminD', 'b12'],
+  Observation: ['vitaminD', 'b12', 'calcium'],
   MedicationStatement: ['medicationStatements'],
   MedicationRequest: ['medicationRequests'],
   ServiceRequest: ['serviceRequests'],
   Procedure: ['procedures'],
 };
+
+/**
+ * An Observation goes to the key whose template searches its code, as an EHR's search would; one whose code
+ * no template names goes to every Observation key.
+ */
+function observationFitsTemplate(
+  resource: Resource,
+  template: string,
+  templates: Readonly<Record<string, string>>,
+): boolean {
+  if (resource.resourceType !== 'Observation') {
+    return true;
+  }
+  const codes = (resource.code.coding ?? []).map((coding) => `|${coding.code ?? ''}`);
+  const searched = (text: string) => codes.some((code) => text.includes(code));
+  return searched(template) || !Object.values(templates).some(searched);
+}
 
 /** Complete prefetch for a service from a patient's resources (every key filled, empty ones as empty Bundles). */
 export function prefetchFor(
@@ -92,7 +109,11 @@ export function prefetchFor(
       continue;
     }
     const entries = resources
-      .filter((resource) => KEY_OF_TYPE[resource.resourceType]?.includes(key))
+      .filter(
+        (resource) =>
+          KEY_OF_TYPE[resource.resourceType]?.includes(key) &&
+          observationFitsTemplate(resource, templates[key] ?? '', templates),
+      )
       .map((resource) => ({ resource }));
     prefetch[key] = { resourceType: 'Bundle', type: 'searchset', entry: entries };
   }

@@ -106,6 +106,7 @@ describe('discovery', () => {
         .services.map((s) => [s.id, Object.keys(s.prefetch).sort()]),
     );
     expect(byId.get('vitamin-d-back-pain')).toEqual([
+      'calcium',
       'conditions',
       'medicationRequests',
       'medicationStatements',

@@ -1,8 +1,14 @@
-import type { MedicationRequest, Resource } from '@medplum/fhirtypes';
+import type { Condition, MedicationRequest, Resource } from '@medplum/fhirtypes';
 import type { ClinicalConfig } from '../clinical-config.js';
-import { b12Symptoms, type Symptom } from '../conditions.js';
+import {
+  b12Symptoms,
+  conditionName,
+  countedInGroup,
+  NEUROLOGICAL_SYMPTOMS,
+  type Symptom,
+} from '../conditions.js';
 import { addMonths, formatDate } from '../fhir-time.js';
-import type { Finding } from '../findings.js';
+import type { Finding, NoteRef, SuggestedOrder } from '../findings.js';
 import { b12Results, type LabResult } from '../lab-results.js';
 import {
   classifyConcept,
@@ -18,14 +24,13 @@ import {
   classifyB12,
   conditionFact,
   listWords,
-  reportedValue,
   resultFact,
   shortLabel,
+  summaryValue,
 } from './shared.js';
 
 type LoweringDrug = keyof typeof B12_LOWERING_DRUGS;
 const LOWERING_DRUGS = Object.keys(B12_LOWERING_DRUGS) as LoweringDrug[];
-const NEUROLOGICAL: ReadonlySet<Symptom> = new Set(['chronic pain', 'cramps or spasm', 'neuropathy']);
 
 interface B12Context {
   readonly uses: Map<DrugClass, DrugUse>;
@@ -35,6 +40,12 @@ interface B12Context {
   readonly symptomFacts: string[];
   readonly latest: LabResult | undefined;
   readonly windowStart: Date;
+  /** Change 5: neuropathy or another neurological finding (pain, cramps and anaemia are not). */
+  readonly neurological: boolean;
+  /** Change 7: a counted pernicious anaemia or B12 deficiency Condition. */
+  readonly knownDeficiency: Condition | undefined;
+  /** Change 8: macrocytic, megaloblastic or pernicious anaemia, or B12 deficiency, on record. */
+  readonly anaemiaOrDeficiency: Condition | undefined;
 }
 
 /**
@@ -54,18 +65,27 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
   const { now } = input;
   const settings = config.b12;
   const exposureLimit = addMonths(now, -settings.exposureMinMonths);
-  const uses = currentDrugUse([...record.medicationStatements, ...record.medicationRequests], exposureLimit);
+  const uses = currentDrugUse([...record.medicationStatements, ...record.medicationRequests], {
+    windowStart: exposureLimit,
+    now,
+    courseGapDays: config.medications.courseGapDays,
+    medications: record.medications,
+  });
   const exposures = LOWERING_DRUGS.map((drug) => uses.get(drug)).filter(
     (use): use is DrugUse => use !== undefined && (use.start === undefined || use.start <= exposureLimit),
   );
   const { symptoms, conditions } = b12Symptoms(record.conditions, now, config.chronicPainMinWeeks);
+  const knownDeficiency = countedInGroup(record.conditions, 'knownB12Deficiency')[0];
   const context: B12Context = {
     uses,
     exposures,
     symptoms,
     symptomFacts: conditions.map(conditionFact),
-    latest: b12Results(record.observations)[0],
+    latest: b12Results(record.observations, now)[0],
     windowStart: addMonths(now, -settings.untestedWindowMonths),
+    neurological: symptoms.some((symptom) => NEUROLOGICAL_SYMPTOMS.has(symptom)),
+    knownDeficiency,
+    anaemiaOrDeficiency: knownDeficiency ?? countedInGroup(record.conditions, 'macrocyticAnaemia')[0],
   };
   contexts.set(record, { input, config, context });
   return context;
@@ -74,6 +94,39 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
 /** At most two symptoms by name in a summary; the detail lists them all. */
 function summarySymptoms(symptoms: readonly Symptom[]): string {
   return symptoms.length > 2 ? `${symptoms[0] ?? ''}, ${symptoms[1] ?? ''} and more` : listWords(symptoms);
+}
+
+/**
+ * "long-term metformin and PPI use", or "metformin use" when a start is unknown (change 12: "long-term" only
+ * when the start is known).
+ */
+function exposurePhrase(exposures: readonly DrugUse[]): string {
+  const drugs = listWords(exposures.map((use) => B12_LOWERING_DRUGS_SHORT[use.drug as LoweringDrug]));
+  return exposures.every((use) => use.start !== undefined) ? `long-term ${drugs} use` : `${drugs} use`;
+}
+
+/**
+ * B12 replacement (changes 5 and 7): intramuscular hydroxocobalamin when there is neurological involvement
+ * (neurological regimen) or pernicious anaemia (oral treatment is unreliable), else oral cyanocobalamin.
+ */
+function replacementSuggestions(neurological: boolean, intramuscular: boolean): SuggestedOrder[] {
+  if (neurological) {
+    return [
+      { kind: 'medication', medication: 'hydroxocobalaminImNeurological', recommended: true },
+      ...(intramuscular
+        ? []
+        : [{ kind: 'medication' as const, medication: 'cyanocobalaminOral' as const, recommended: false }]),
+    ];
+  }
+  return intramuscular
+    ? [{ kind: 'medication', medication: 'hydroxocobalaminIm', recommended: true }]
+    : [{ kind: 'medication', medication: 'cyanocobalaminOral', recommended: true }];
+}
+
+/** Change 8: folic acid in use without B12 replacement adds a line to the patient-view B12 card. */
+function folicAcidNotes(context: B12Context): NoteRef[] {
+  const folic = context.uses.get('folicAcid');
+  return folic ? [{ id: 'folicAcidActive', vars: { product: folic.names.join(', ') } }] : [];
 }
 
 function exposureFact(use: DrugUse): string {
@@ -95,9 +148,31 @@ function thresholdText(config: ClinicalConfig): string {
   return `Total B12: deficient below ${b12.deficientBelowPgMl} pg/mL, indeterminate ${b12.deficientBelowPgMl} to ${b12.indeterminateUpToPgMl} pg/mL (pmol/L × 1.355 = pg/mL). Active B12: deficient below ${b12.holoTcDeficientBelowPmolL} pmol/L, indeterminate ${b12.holoTcDeficientBelowPmolL} to ${b12.holoTcIndeterminateUpToPmolL} pmol/L.`;
 }
 
+/** Change 7: a known B12 deficiency with no replacement, with or without drug exposure. */
+function knownDeficiencyFinding(context: B12Context, condition: Condition, config: ClinicalConfig): Finding {
+  return {
+    ruleId: 'B12',
+    situation: 'b12-known-deficiency',
+    indicator: 'warning',
+    vars: { condition: shortLabel(conditionName(condition)) },
+    facts: [
+      conditionFact(condition),
+      ...context.exposures.map(exposureFact),
+      ...context.symptomFacts.filter((fact) => fact !== conditionFact(condition)),
+      context.latest ? `Latest ${resultFact(context.latest)}` : 'No vitamin B12 result on record',
+      'No B12 replacement on record',
+    ],
+    threshold: thresholdText(config),
+    notes: [{ id: 'noFolicFirst' }, ...folicAcidNotes(context)],
+    suggestions: replacementSuggestions(context.neurological, true),
+    selectionBehavior: 'at-most-one',
+    reasonConditionId: condition.id,
+  };
+}
+
 /**
- * Rule B12 (patient-view): long-term metformin, PPI or H2 blocker with no recent or a low B12.
- * See policy.md, "Rule B12".
+ * Rule B12 (patient-view): long-term metformin, PPI or H2 blocker with no recent or a low B12, or a known
+ * B12 deficiency with no replacement. See policy.md, "Rule B12" and changes 5-8.
  */
 export function evaluateB12Exposure(
   record: PatientRecord,
@@ -106,14 +181,21 @@ export function evaluateB12Exposure(
 ): Finding | undefined {
   const context = readContext(record, input, config);
   // NICE: people established on replacement are not retested.
-  if (context.exposures.length === 0 || context.uses.has('b12Replacement')) {
+  if (context.uses.has('b12Replacement')) {
     return undefined;
   }
-  const drugs = listWords(context.exposures.map((use) => B12_LOWERING_DRUGS_SHORT[use.drug as LoweringDrug]));
+  if (context.knownDeficiency) {
+    return knownDeficiencyFinding(context, context.knownDeficiency, config);
+  }
+  if (context.exposures.length === 0) {
+    return undefined;
+  }
+  const exposure = exposurePhrase(context.exposures);
   const exposureFacts = context.exposures.map(exposureFact);
   const durationNotes = context.exposures
     .filter((use) => use.start === undefined)
     .map((use) => ({ id: 'durationUnknown' as const, vars: { drug: use.names[0] ?? use.drug } }));
+  const folicNotes = folicAcidNotes(context);
   const { latest } = context;
 
   if (!latest || latest.time < context.windowStart) {
@@ -123,7 +205,7 @@ export function evaluateB12Exposure(
       situation: symptomatic ? 'b12-untested-symptomatic' : 'b12-untested',
       indicator: symptomatic ? 'warning' : 'info',
       vars: {
-        drugs,
+        exposure: capitalise(exposure),
         symptom: summarySymptoms(context.symptoms),
         windowMonths: String(config.b12.untestedWindowMonths),
       },
@@ -135,7 +217,7 @@ export function evaluateB12Exposure(
           : 'No vitamin B12 result on record',
       ],
       threshold: `No B12 result in the last ${config.b12.untestedWindowMonths} months with at least ${config.b12.exposureMinMonths} months of use.`,
-      notes: durationNotes,
+      notes: [...durationNotes, ...folicNotes],
       suggestions: [{ kind: 'lab', lab: 'b12', recommended: true }],
       selectionBehavior: 'at-most-one',
     };
@@ -144,7 +226,7 @@ export function evaluateB12Exposure(
   const status = classify(latest, config);
   const common = {
     ruleId: 'B12' as const,
-    vars: { drugs, value: reportedValue(latest), date: formatDate(latest.time) },
+    vars: { exposure, value: summaryValue(latest), date: formatDate(latest.time) },
     facts: [...exposureFacts, ...context.symptomFacts, resultFact(latest)],
     threshold: thresholdText(config),
   };
@@ -152,23 +234,16 @@ export function evaluateB12Exposure(
     case 'normal':
     case 'unclassified':
       return undefined;
-    case 'deficient': {
-      const neurological = context.symptoms.some((symptom) => NEUROLOGICAL.has(symptom));
+    case 'deficient':
       return {
         ...common,
         situation: 'b12-deficient',
         indicator: 'warning',
-        notes: [...durationNotes, { id: 'noFolicFirst' }],
-        // Seed 004: intramuscular hydroxocobalamin when there are neurological symptoms.
-        suggestions: neurological
-          ? [
-              { kind: 'medication', medication: 'hydroxocobalaminIm', recommended: true },
-              { kind: 'medication', medication: 'cyanocobalaminOral', recommended: false },
-            ]
-          : [{ kind: 'medication', medication: 'cyanocobalaminOral', recommended: true }],
+        notes: [...durationNotes, { id: 'noFolicFirst' }, ...folicNotes],
+        // Seed 004: intramuscular hydroxocobalamin when there is neurological involvement (change 5).
+        suggestions: replacementSuggestions(context.neurological, false),
         selectionBehavior: 'at-most-one',
       };
-    }
     case 'indeterminate':
       return {
         ...common,
@@ -177,6 +252,7 @@ export function evaluateB12Exposure(
         notes: [
           ...durationNotes,
           ...(context.symptoms.includes('cramps or spasm') ? [{ id: 'cramps' as const }] : []),
+          ...folicNotes,
         ],
         suggestions: [{ kind: 'lab', lab: 'mma', recommended: true }],
         selectionBehavior: 'at-most-one',
@@ -202,7 +278,7 @@ export function evaluateB12NewDrug(
     return undefined;
   }
   for (const order of medicationOrders(input.focusOrders)) {
-    const classes = classifyConcept(medicationConcept(order));
+    const classes = classifyConcept(medicationConcept(order, record.medications));
     const ordered = LOWERING_DRUGS.filter((drug) => classes.has(drug));
     if (ordered.length === 0) {
       continue;
@@ -216,11 +292,11 @@ export function evaluateB12NewDrug(
       situation: 'b12-new-drug',
       indicator: 'info',
       vars: {
-        drug: capitalise(shortLabel(medicationName(order))),
+        drug: capitalise(shortLabel(medicationName(order, record.medications))),
         windowMonths: String(config.b12.untestedWindowMonths),
       },
       facts: [
-        `Ordered: ${medicationName(order)}`,
+        `Ordered: ${medicationName(order, record.medications)}`,
         ...otherExposures.map(exposureFact),
         ...context.symptomFacts,
         context.latest
@@ -237,16 +313,18 @@ export function evaluateB12NewDrug(
 }
 
 /**
- * Folic acid guard (order hooks): folic acid ordered without B12 while B12 is deficient, indeterminate, or
- * untested in an exposed patient, and no B12 replacement is active or ordered with it.
+ * Folic acid guard (order hooks, change 8): folic acid ordered without B12 while the latest B12 is deficient
+ * or indeterminate, or B12 is untested in an exposed patient or one with macrocytic, megaloblastic or
+ * pernicious anaemia or a B12 deficiency on record, and no B12 replacement is active or ordered with it.
  */
 export function evaluateFolicAcidGuard(
   record: PatientRecord,
   input: HookInput,
   config: ClinicalConfig,
 ): Finding | undefined {
+  const medications = record.medications;
   const folicOrders = medicationOrders(input.focusOrders).filter((order) => {
-    const classes = classifyConcept(medicationConcept(order));
+    const classes = classifyConcept(medicationConcept(order, medications));
     return classes.has('folicAcid') && !classes.has('b12Replacement');
   });
   const folicOrder = folicOrders[0];
@@ -254,41 +332,47 @@ export function evaluateFolicAcidGuard(
     return undefined;
   }
   const b12Ordered = medicationOrders(input.draftOrders).some((order) =>
-    classifyConcept(medicationConcept(order)).has('b12Replacement'),
+    classifyConcept(medicationConcept(order, medications)).has('b12Replacement'),
   );
   const context = readContext(record, input, config);
   if (b12Ordered || context.uses.has('b12Replacement')) {
     return undefined;
   }
-  const { latest } = context;
+  const { latest, anaemiaOrDeficiency } = context;
   const status = latest ? classify(latest, config) : undefined;
   const untested = !latest || latest.time < context.windowStart;
   const concern =
     status === 'deficient' || status === 'indeterminate'
       ? status
-      : untested && context.exposures.length > 0
+      : untested && (context.exposures.length > 0 || anaemiaOrDeficiency)
         ? 'untested'
         : undefined;
   if (!concern) {
     return undefined;
   }
+  const pernicious = context.knownDeficiency !== undefined;
+  const suggestions: SuggestedOrder[] =
+    concern === 'deficient'
+      ? replacementSuggestions(context.neurological, pernicious)
+      : concern === 'indeterminate'
+        ? [{ kind: 'lab', lab: 'mma', recommended: true }]
+        : [{ kind: 'lab', lab: 'b12', recommended: true }];
   return {
     ruleId: 'FOLIC-ACID',
     situation: 'folic-acid-guard',
     indicator: 'warning',
     vars: {},
     facts: [
-      `Ordered: ${medicationName(folicOrder)}`,
+      `Ordered: ${medicationName(folicOrder, medications)}`,
       ...context.exposures.map(exposureFact),
+      ...(anaemiaOrDeficiency ? [conditionFact(anaemiaOrDeficiency)] : []),
       latest ? resultFact(latest) : 'No vitamin B12 result on record',
       `B12 status: ${concern === 'untested' ? `not tested in ${config.b12.untestedWindowMonths} months` : concern}`,
     ],
     threshold: thresholdText(config),
     notes: [],
-    suggestions: [
-      { kind: 'lab', lab: 'b12', recommended: concern !== 'deficient' },
-      { kind: 'medication', medication: 'cyanocobalaminOral', recommended: concern === 'deficient' },
-    ],
-    selectionBehavior: 'any',
+    suggestions,
+    selectionBehavior: 'at-most-one',
+    reasonConditionId: anaemiaOrDeficiency?.id,
   };
 }

@@ -9,6 +9,7 @@ export const ANALYTE_LABEL = {
   vitaminD: '25-hydroxyvitamin D',
   b12: 'Vitamin B12',
   holoTc: 'Active B12 (holotranscobalamin)',
+  calcium: 'Serum calcium',
 } as const;
 
 function comparatorPrefix(result: LabResult): string {
@@ -21,7 +22,15 @@ export function reportedValue(result: LabResult): string {
   return `${comparatorPrefix(result)}${formatNumber(result.reportedValue)}${unit}`;
 }
 
-/** The value for a card, converted where the lab reported another unit: "19 nmol/L (7.6 ng/mL)". */
+/**
+ * The value for a card (change 12): in the unit the lab reported, converted in brackets where that unit is
+ * not the threshold's: "62 nmol/L (24.8 ng/mL)". An active B12 result is called active B12.
+ */
+export function summaryValue(result: LabResult): string {
+  return `${result.analyte === 'holoTc' ? 'active B12 ' : ''}${displayValue(result)}`;
+}
+
+/** The value converted where the lab reported another unit: "19 nmol/L (7.6 ng/mL)". */
 export function displayValue(result: LabResult): string {
   const reported = reportedValue(result);
   const normalised = result.normalisedValue;
@@ -35,7 +44,12 @@ export function displayValue(result: LabResult): string {
 
 export function resultFact(result: LabResult): string {
   const uninterpreted = result.normalisedValue === undefined ? ' (not interpreted: unit not recognised)' : '';
-  return `${ANALYTE_LABEL[result.analyte]}: ${displayValue(result)} on ${formatDate(result.time)}${uninterpreted}`;
+  const alongside = (result.alongside ?? [])
+    .map(
+      (other) => `; measured with it: ${ANALYTE_LABEL[other.analyte].toLowerCase()} ${displayValue(other)}`,
+    )
+    .join('');
+  return `${ANALYTE_LABEL[result.analyte]}: ${displayValue(result)} on ${formatDate(result.time)}${uninterpreted}${alongside}`;
 }
 
 export function conditionFact(condition: Condition): string {
@@ -115,9 +129,9 @@ export function shortLabel(name: string, max = 40): string {
  * 2,000 IU daily, and a recheck of 25(OH)D.
  */
 export function repletionSuggestions(options: {
-  deficient: boolean;
-  recommendErgocalciferol: boolean;
-  recheck: LabTiming;
+  readonly deficient: boolean;
+  readonly recommendErgocalciferol: boolean;
+  readonly recheck: LabTiming;
 }): SuggestedOrder[] {
   return [
     { kind: 'medication', medication: 'ergocalciferolWeekly', recommended: options.recommendErgocalciferol },

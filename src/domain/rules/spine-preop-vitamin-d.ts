@@ -1,16 +1,26 @@
 import type { ClinicalConfig } from '../clinical-config.js';
 import { chronicBackPainConditions } from '../conditions.js';
-import { addDays, formatDate } from '../fhir-time.js';
-import type { Finding } from '../findings.js';
+import { addDays, addMonths, formatDate, wholeDaysBetween } from '../fhir-time.js';
+import type { Finding, LabTiming } from '../findings.js';
 import { vitaminDResults } from '../lab-results.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { plannedSpineSurgeries, type SpineSurgery, spineSurgeryOrders } from '../spine-surgery.js';
-import { classifyVitaminD, reportedValue, resultFact, shortLabel, repletionSuggestions } from './shared.js';
+import { vitaminDSafety } from '../vitamin-d-safety.js';
+import { classifyVitaminD, repletionSuggestions, resultFact, shortLabel, summaryValue } from './shared.js';
 
-function surgeryInFocus(record: PatientRecord, input: HookInput): SpineSurgery | undefined {
+function surgeryInFocus(
+  record: PatientRecord,
+  input: HookInput,
+  config: ClinicalConfig,
+): SpineSurgery | undefined {
   switch (input.hook) {
     case 'patient-view':
-      return plannedSpineSurgeries(record.serviceRequests, record.procedures)[0];
+      return plannedSpineSurgeries(
+        record.serviceRequests,
+        record.procedures,
+        input.now,
+        config.spine.plannedPastGraceDays,
+      )[0];
     case 'order-select':
     case 'order-sign':
       return spineSurgeryOrders(input.focusOrders)[0];
@@ -26,21 +36,50 @@ export function evaluateSpinePreop(
   input: HookInput,
   config: ClinicalConfig,
 ): Finding | undefined {
-  const surgery = surgeryInFocus(record, input);
+  const surgery = surgeryInFocus(record, input, config);
   if (!surgery) {
     return undefined;
   }
   const settings = config.spine;
   const { now } = input;
   const windowStart = addDays(now, -settings.preopWindowDays);
-  const latest = vitaminDResults(record.observations)[0];
-  const surgeryFact = `${input.hook === 'patient-view' ? 'Planned' : 'Ordered'}: ${surgery.name}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}`;
+  const latest = vitaminDResults(record.observations, now)[0];
+  const daysLeft = surgery.date && surgery.date > now ? wholeDaysBetween(now, surgery.date) : undefined;
+  const surgeryFact = `${input.hook === 'patient-view' ? 'Planned' : 'Ordered'}: ${surgery.name}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}${daysLeft !== undefined ? ` (${daysLeft} days from now)` : ''}`;
   const procedure = `${shortLabel(surgery.name)}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}`;
   const reasonConditionId =
     surgery.reasonConditionId ??
     chronicBackPainConditions(record.conditions, now, config.chronicPainMinWeeks)[0]?.id;
+  // Change 10: a recheck is drawn a week before a dated operation (today when that week has begun).
+  const drawBy = surgery.date
+    ? new Date(Math.max(now.getTime(), addDays(surgery.date, -settings.recheckDaysBeforeSurgery).getTime()))
+    : undefined;
+  const beforeSurgery: LabTiming = { kind: 'before-surgery', drawBy };
+  const daysNote =
+    daysLeft !== undefined ? [{ id: 'daysToSurgery' as const, vars: { days: String(daysLeft) } }] : [];
 
   if (!latest || latest.time < windowStart) {
+    const status = latest && classifyVitaminD(latest, settings.deficientBelowNgMl, settings.targetNgMl);
+    // Change 10: an adequate result that is merely older than the window asks for a recheck, not an alarm.
+    if (latest && status === 'adequate' && latest.time >= addMonths(now, -settings.adequateRecheckMonths)) {
+      return {
+        ruleId: 'SP',
+        situation: 'sp-recheck',
+        indicator: 'info',
+        vars: {
+          procedure,
+          value: summaryValue(latest),
+          date: formatDate(latest.time),
+          windowDays: String(settings.preopWindowDays),
+        },
+        facts: [surgeryFact, `Last ${resultFact(latest)}, older than ${settings.preopWindowDays} days`],
+        threshold: `A 25(OH)D result within ${settings.preopWindowDays} days before spine surgery, at or above ${settings.targetNgMl} ng/mL; an adequate result from the last ${settings.adequateRecheckMonths} months asks for a recheck only.`,
+        notes: daysNote,
+        suggestions: [{ kind: 'lab', lab: 'vitaminD', recommended: true, timing: beforeSurgery }],
+        selectionBehavior: 'at-most-one',
+        reasonConditionId,
+      };
+    }
     return {
       ruleId: 'SP',
       situation: 'sp-untested',
@@ -53,10 +92,12 @@ export function evaluateSpinePreop(
           : 'No 25-hydroxyvitamin D result on record',
       ],
       threshold: `A 25(OH)D result within ${settings.preopWindowDays} days before spine surgery, at or above ${settings.targetNgMl} ng/mL.`,
-      notes:
-        latest && latest.normalisedValue === undefined
-          ? [{ id: 'unknownUnit', vars: { unit: latest.reportedUnit ?? 'none' } }]
-          : [],
+      notes: [
+        ...daysNote,
+        ...(latest && latest.normalisedValue === undefined
+          ? [{ id: 'unknownUnit' as const, vars: { unit: latest.reportedUnit ?? 'none' } }]
+          : []),
+      ],
       suggestions: [{ kind: 'lab', lab: 'vitaminD', recommended: true }],
       selectionBehavior: 'at-most-one',
       reasonConditionId,
@@ -68,24 +109,38 @@ export function evaluateSpinePreop(
     return undefined;
   }
   const deficient = status === 'deficient';
+  const safety = vitaminDSafety(record, now, config);
+  const vars = {
+    procedure,
+    value: summaryValue(latest),
+    date: formatDate(latest.time),
+    target: String(settings.targetNgMl),
+  };
+  const threshold = `Pre-operative target: at or above ${settings.targetNgMl} ng/mL; deficiency below ${settings.deficientBelowNgMl} ng/mL.`;
+  if (safety.reasons.length > 0) {
+    return {
+      ruleId: 'SP',
+      situation: 'sp-low-no-dose',
+      indicator: 'warning',
+      vars: { ...vars, reason: safety.reasons[0] ?? '' },
+      facts: [surgeryFact, resultFact(latest), ...safety.facts],
+      threshold,
+      notes: [...daysNote, { id: 'noDoseContraindication', vars: { reasons: safety.reasons.join('; ') } }],
+      suggestions: safety.offerCalciumTest ? [{ kind: 'lab', lab: 'calcium', recommended: true }] : [],
+      showWithoutSuggestions: true,
+      selectionBehavior: 'at-most-one',
+      reasonConditionId,
+    };
+  }
   return {
     ruleId: 'SP',
     situation: deficient ? 'sp-deficient' : 'sp-below-target',
     indicator: 'warning',
-    vars: {
-      procedure,
-      value: reportedValue(latest),
-      date: formatDate(latest.time),
-      target: String(settings.targetNgMl),
-    },
-    facts: [surgeryFact, resultFact(latest)],
-    threshold: `Pre-operative target: at or above ${settings.targetNgMl} ng/mL; deficiency below ${settings.deficientBelowNgMl} ng/mL.`,
-    notes: [],
-    suggestions: repletionSuggestions({
-      deficient,
-      recommendErgocalciferol: true,
-      recheck: { kind: 'before-surgery' },
-    }),
+    vars,
+    facts: [surgeryFact, resultFact(latest), ...safety.facts],
+    threshold,
+    notes: [...daysNote, ...safety.notes],
+    suggestions: repletionSuggestions({ deficient, recommendErgocalciferol: true, recheck: beforeSurgery }),
     selectionBehavior: 'any',
     reasonConditionId,
   };

@@ -1,20 +1,57 @@
 import type { ClinicalConfig } from '../clinical-config.js';
 import { chronicBackPainConditions, conditionName } from '../conditions.js';
 import { addMonths, addWeeks, formatDate, wholeWeeksBetween } from '../fhir-time.js';
-import type { Finding } from '../findings.js';
-import { vitaminDResults } from '../lab-results.js';
-import { currentDrugUse } from '../medications.js';
+import type { Finding, NoteRef } from '../findings.js';
+import { type LabResult, vitaminDResults } from '../lab-results.js';
+import { currentDrugUse, type DrugUse } from '../medications.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { recentSpineSurgery } from '../spine-surgery.js';
+import { vitaminDSafety } from '../vitamin-d-safety.js';
 import {
   capitalise,
   classifyVitaminD,
   conditionFact,
-  reportedValue,
+  repletionSuggestions,
   resultFact,
   shortLabel,
-  repletionSuggestions,
+  summaryValue,
 } from './shared.js';
+
+/**
+ * Change 9: the untested card stays quiet while a result at or above target lies within the quiet window
+ * and no low result came after it (Endocrine Society 2024 advises against routine follow-up testing).
+ */
+function recentlyAdequate(results: readonly LabResult[], now: Date, config: ClinicalConfig): boolean {
+  const settings = config.vitaminD;
+  const quietSince = addMonths(now, -settings.adequateQuietMonths);
+  const classify = (result: LabResult) =>
+    classifyVitaminD(result, settings.deficientBelowNgMl, settings.targetNgMl);
+  // Newest first: the first adequate result within the window, with nothing low before it in this list.
+  for (const result of results) {
+    if (result.time < quietSince) {
+      return false;
+    }
+    const status = classify(result);
+    if (status === 'adequate') {
+      return true;
+    }
+    if (status === 'deficient' || status === 'below-target') {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** Change 3: the product a patient already takes, named on a card whose level is low despite it. */
+function currentTherapyNote(therapy: DrugUse): NoteRef {
+  return {
+    id: 'currentVitaminD',
+    vars: {
+      product: therapy.names.join(', '),
+      since: therapy.start ? `since ${formatDate(therapy.start)}` : 'start date not recorded',
+    },
+  };
+}
 
 /**
  * Rule VD: chronic back or neck pain or spasm with no 25(OH)D in the window, or a low one (patient-view).
@@ -33,12 +70,16 @@ export function evaluateVitaminDBackPain(
     return undefined;
   }
   const windowStart = addMonths(now, -settings.untestedWindowMonths);
-  const latest = vitaminDResults(record.observations)[0];
+  const results = vitaminDResults(record.observations, now);
+  const latest = results[0];
   const painFacts = pain.slice(0, 3).map(conditionFact);
   const conditionLabel = capitalise(shortLabel(conditionName(painCondition)));
   const thresholds = `Deficiency below ${settings.deficientBelowNgMl} ng/mL; target ${settings.targetNgMl} ng/mL (25(OH)D, nmol/L × 0.4006 = ng/mL).`;
 
   if (!latest || latest.time < windowStart) {
+    if (recentlyAdequate(results, now, config)) {
+      return undefined;
+    }
     const surgery = recentSpineSurgery(record.procedures, now, config.spine.recentSurgeryMonths);
     return {
       ruleId: 'VD',
@@ -54,7 +95,7 @@ export function evaluateVitaminDBackPain(
           ? [`Recent spine surgery: ${surgery.name}${surgery.date ? ` (${formatDate(surgery.date)})` : ''}`]
           : []),
       ],
-      threshold: `No 25(OH)D result in the last ${settings.untestedWindowMonths} months.`,
+      threshold: `No 25(OH)D result in the last ${settings.untestedWindowMonths} months, and none at or above ${settings.targetNgMl} ng/mL in the last ${settings.adequateQuietMonths} months.`,
       notes:
         latest?.normalisedValue === undefined && latest
           ? [{ id: 'unknownUnit', vars: { unit: latest.reportedUnit ?? 'none' } }]
@@ -70,10 +111,12 @@ export function evaluateVitaminDBackPain(
     return undefined;
   }
 
-  const therapy = currentDrugUse(
-    [...record.medicationStatements, ...record.medicationRequests],
+  const therapy = currentDrugUse([...record.medicationStatements, ...record.medicationRequests], {
     windowStart,
-  ).get('vitaminD');
+    now,
+    courseGapDays: config.medications.courseGapDays,
+    medications: record.medications,
+  }).get('vitaminD');
   if (therapy?.start && therapy.start > latest.time) {
     if (therapy.start > addWeeks(now, -settings.recheckAfterWeeks)) {
       return undefined;
@@ -97,19 +140,40 @@ export function evaluateVitaminDBackPain(
   }
 
   const deficient = status === 'deficient';
+  const safety = vitaminDSafety(record, now, config);
+  const vars = {
+    condition: conditionLabel,
+    value: summaryValue(latest),
+    date: formatDate(latest.time),
+    target: String(settings.targetNgMl),
+  };
+  const therapyNotes = therapy ? [currentTherapyNote(therapy)] : [];
+  if (safety.reasons.length > 0) {
+    return {
+      ruleId: 'VD',
+      situation: 'vd-low-no-dose',
+      indicator: deficient ? 'warning' : 'info',
+      vars: { ...vars, reason: safety.reasons[0] ?? '' },
+      facts: [...painFacts, resultFact(latest), ...safety.facts],
+      threshold: thresholds,
+      notes: [
+        ...therapyNotes,
+        { id: 'noDoseContraindication', vars: { reasons: safety.reasons.join('; ') } },
+      ],
+      suggestions: safety.offerCalciumTest ? [{ kind: 'lab', lab: 'calcium', recommended: true }] : [],
+      showWithoutSuggestions: true,
+      selectionBehavior: 'at-most-one',
+      reasonConditionId: painCondition.id,
+    };
+  }
   return {
     ruleId: 'VD',
     situation: deficient ? 'vd-deficient' : 'vd-insufficient',
     indicator: deficient ? 'warning' : 'info',
-    vars: {
-      condition: conditionLabel,
-      value: reportedValue(latest),
-      date: formatDate(latest.time),
-      target: String(settings.targetNgMl),
-    },
-    facts: [...painFacts, resultFact(latest)],
+    vars,
+    facts: [...painFacts, resultFact(latest), ...safety.facts],
     threshold: thresholds,
-    notes: [],
+    notes: [...therapyNotes, ...safety.notes],
     suggestions: repletionSuggestions({
       deficient,
       recommendErgocalciferol: deficient,

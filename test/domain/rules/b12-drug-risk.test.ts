@@ -49,8 +49,8 @@ const INDETERMINATE: Expected = {
 
 const SUMMARY = {
   untested: /no vitamin B12 result in 36 months: check B12/,
-  deficient: /Vitamin B12 deficiency .*start B12 replacement/,
-  indeterminate: /indeterminate .*methylmalonic acid/,
+  deficient: /^B12 deficiency, .*start B12 replacement/,
+  indeterminate: /is indeterminate .*methylmalonic acid/,
 };
 
 // Every row of the policy's rule B12 table, both unit systems, active B12, and the exposure edges.
@@ -82,10 +82,34 @@ const rows: { name: string; resources: Resource[]; expected: Expected }[] = [
     expected: UNTESTED,
   },
   {
-    name: 'earliest record of the drug sets the start',
+    name: 'change 2: a new course after a long gap starts the exposure again',
     resources: [
       medicationRequest(METFORMIN, { status: 'stopped', authoredOn: monthsAgo(30) }),
       medicationRequest(METFORMIN, { authoredOn: monthsAgo(1) }),
+    ],
+    expected: null,
+  },
+  {
+    name: 'change 2: records 90 days apart are one course (exposure from the first)',
+    resources: [
+      medicationStatement(METFORMIN, { status: 'completed', start: monthsAgo(30), end: daysAgo(200) }),
+      medicationStatement(METFORMIN, { start: daysAgo(110) }),
+    ],
+    expected: UNTESTED,
+  },
+  {
+    name: 'change 2: records 91 days apart are two courses (the current one is too short)',
+    resources: [
+      medicationStatement(METFORMIN, { status: 'completed', start: monthsAgo(30), end: daysAgo(200) }),
+      medicationStatement(METFORMIN, { start: daysAgo(109) }),
+    ],
+    expected: null,
+  },
+  {
+    name: 'change 2: overlapping records are one course',
+    resources: [
+      medicationStatement(METFORMIN, { status: 'completed', start: monthsAgo(30), end: monthsAgo(6) }),
+      medicationStatement(METFORMIN, { start: monthsAgo(8) }),
     ],
     expected: UNTESTED,
   },
@@ -401,22 +425,54 @@ describe('folic acid guard (order hooks)', () => {
   const guard = (resources: Resource[], drafts: Resource[] = [folicOrder]) =>
     runService(SERVICE, { hook: 'order-sign', resources, draftOrders: drafts });
 
-  const rows: { name: string; resources: Resource[]; drafts?: Resource[]; fires: boolean }[] = [
-    { name: 'exposed patient, B12 untested', resources: [longTermMetformin()], fires: true },
-    { name: 'B12 deficient, not exposed', resources: [b12(150, daysAgo(30))], fires: true },
-    { name: 'B12 indeterminate, not exposed', resources: [b12Pmol(200, daysAgo(30))], fires: true },
-    { name: 'B12 normal', resources: [longTermMetformin(), b12(500, daysAgo(30))], fires: false },
-    { name: 'untested but not exposed', resources: [], fires: false },
+  const B12_TEST = ['ServiceRequest 2132-9'];
+  const ORAL_B12 = ['MedicationRequest 11248'];
+  const MMA = ['ServiceRequest 13964-2'];
+  const macrocyticAnaemia = () =>
+    condition(icd10('D53.1', 'Other megaloblastic anemias'), { onset: monthsAgo(3) });
+  const perniciousAnaemia = () => condition(snomed('84027009', 'Pernicious anemia'), { onset: monthsAgo(3) });
+  // Change 8: deficient offers replacement, indeterminate MMA, untested a B12 test.
+  const rows: { name: string; resources: Resource[]; drafts?: Resource[]; codes: string[] | null }[] = [
+    { name: 'exposed patient, B12 untested', resources: [longTermMetformin()], codes: B12_TEST },
+    { name: 'B12 deficient, not exposed', resources: [b12(150, daysAgo(30))], codes: ORAL_B12 },
+    {
+      name: 'B12 deficient with neuropathy: IM hydroxocobalamin first',
+      resources: [b12(150, daysAgo(30)), neuropathy()],
+      codes: ['MedicationRequest 317106', 'MedicationRequest 11248'],
+    },
+    { name: 'B12 indeterminate, not exposed', resources: [b12Pmol(200, daysAgo(30))], codes: MMA },
+    { name: 'B12 normal', resources: [longTermMetformin(), b12(500, daysAgo(30))], codes: null },
+    { name: 'untested but not exposed', resources: [], codes: null },
+    {
+      name: 'change 8: macrocytic anaemia, not exposed, no B12 in 36 months',
+      resources: [macrocyticAnaemia()],
+      codes: B12_TEST,
+    },
+    {
+      name: 'change 8: pernicious anaemia, not exposed, B12 just outside 36 months',
+      resources: [perniciousAnaemia(), b12(400, monthsAgo(36, 1))],
+      codes: B12_TEST,
+    },
+    {
+      name: 'change 8: macrocytic anaemia with a normal B12 inside 36 months',
+      resources: [macrocyticAnaemia(), b12(400, monthsAgo(36, -1))],
+      codes: null,
+    },
+    {
+      name: 'change 8: pernicious anaemia with a deficient B12: IM hydroxocobalamin',
+      resources: [perniciousAnaemia(), b12(100, daysAgo(10))],
+      codes: ['MedicationRequest 317106'],
+    },
     {
       name: 'B12 replacement active',
       resources: [longTermMetformin(), medicationRequest(CYANOCOBALAMIN_INJ, { authoredOn: daysAgo(40) })],
-      fires: false,
+      codes: null,
     },
     {
       name: 'B12 replacement ordered with it',
       resources: [longTermMetformin()],
       drafts: [folicOrder, medicationRequest(CYANOCOBALAMIN_INJ, { status: 'draft', id: 'b12-inj' })],
-      fires: false,
+      codes: null,
     },
     {
       name: 'a folic acid + B12 combination product',
@@ -427,23 +483,23 @@ describe('folic acid guard (order hooks)', () => {
           { status: 'draft', id: 'combo' },
         ),
       ],
-      fires: false,
+      codes: null,
     },
     {
       name: 'folic acid ordered by name only',
       resources: [longTermMetformin()],
       drafts: [medicationRequest({ text: 'Folic acid 5mg tablets' }, { status: 'draft', id: 'f-text' })],
-      fires: true,
+      codes: B12_TEST,
     },
   ];
 
-  it.each(rows)('$name', async ({ resources, drafts, fires }) => {
+  it.each(rows)('$name', async ({ resources, drafts, codes }) => {
     const cards = (await guard(resources, drafts)).filter((card) => card.source.topic.code === 'FOLIC-ACID');
-    expect(cards.length).toBe(fires ? 1 : 0);
-    if (fires) {
+    expect(cards.length).toBe(codes ? 1 : 0);
+    if (codes) {
       expect(cards[0]?.indicator).toBe('warning');
       expect(cards[0]?.summary).toMatch(/folic acid may mask B12 deficiency/);
-      expect(suggestedCodes(cards[0]!)).toEqual(['ServiceRequest 2132-9', 'MedicationRequest 11248']);
+      expect(suggestedCodes(cards[0]!)).toEqual(codes);
     }
   });
 

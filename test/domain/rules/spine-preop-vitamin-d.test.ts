@@ -6,6 +6,7 @@ import {
   daysAgo,
   daysAhead,
   LUMBAR_FUSION,
+  monthsAgo,
   METFORMIN,
   medicationRequest,
   procedure,
@@ -27,12 +28,42 @@ describe('rule SP: vitamin D before spine surgery, patient-view', () => {
   const rows: {
     name: string;
     resources: Resource[];
-    situation: 'untested' | 'below' | 'deficient' | null;
+    situation: 'untested' | 'below' | 'deficient' | 'recheck' | null;
   }[] = [
     { name: 'planned fusion, no result at all', resources: [plannedFusion()], situation: 'untested' },
     {
-      name: 'planned fusion, normal result 91 days ago (outside 90)',
+      name: 'change 10: normal result 91 days ago (outside 90) asks for a recheck (info)',
       resources: [plannedFusion(), vitaminD(40, daysAgo(91))],
+      situation: 'recheck',
+    },
+    {
+      name: 'change 10: low result 91 days ago stays a warning',
+      resources: [plannedFusion(), vitaminD(25, daysAgo(91))],
+      situation: 'untested',
+    },
+    {
+      name: 'change 10: normal result just over 12 months ago stays a warning',
+      resources: [plannedFusion(), vitaminD(40, monthsAgo(12, 1))],
+      situation: 'untested',
+    },
+    {
+      name: 'change 10: normal result just inside 12 months asks for a recheck',
+      resources: [plannedFusion(), vitaminD(40, monthsAgo(12, -1))],
+      situation: 'recheck',
+    },
+    {
+      name: 'change 10: a doNotPerform spine order is not planned',
+      resources: [{ ...plannedFusion(), doNotPerform: true }],
+      situation: null,
+    },
+    {
+      name: 'change 10: an operation dated 8 days ago is not planned',
+      resources: [plannedFusion({ occurrence: daysAgo(8) })],
+      situation: null,
+    },
+    {
+      name: 'change 10: an operation dated 6 days ago is still planned',
+      resources: [plannedFusion({ occurrence: daysAgo(6) })],
       situation: 'untested',
     },
     {
@@ -130,14 +161,17 @@ describe('rule SP: vitamin D before spine surgery, patient-view', () => {
     }
     expect(cards).toHaveLength(1);
     const card = cards[0]!;
-    expect(card.indicator).toBe('warning');
+    expect(card.indicator).toBe(situation === 'recheck' ? 'info' : 'warning');
     expect(card.source.topic.code).toBe('SP');
-    if (situation === 'untested') {
+    if (situation === 'recheck') {
+      expect(card.summary).toMatch(/^Recheck vitamin D before Lumbar spinal fusion/);
+      expect(suggestedCodes(card)).toEqual(['ServiceRequest 62292-8']);
+    } else if (situation === 'untested') {
       expect(card.summary).toMatch(/no vitamin D result in 90 days/);
       expect(suggestedCodes(card)).toEqual(['ServiceRequest 62292-8']);
     } else {
       expect(card.summary).toMatch(
-        situation === 'deficient' ? /deficient/ : /below 30 ng\/mL before Lumbar spinal fusion/,
+        situation === 'deficient' ? /deficient/ : /under 30 ng\/mL before Lumbar spinal fusion/,
       );
       expect(suggestedCodes(card)).toContain('MedicationRequest 1367410');
       expect(suggestedCodes(card)).toContain('ServiceRequest 62292-8');

@@ -45,7 +45,7 @@ const DEFICIENT = {
 const INSUFFICIENT = {
   indicator: 'info' as const,
   topic: 'VD' as const,
-  summary: /below the 30 ng\/mL target/,
+  summary: /, below 30 ng\/mL: consider repletion/,
   codes: ['MedicationRequest 1367410', 'MedicationRequest 2418', 'ServiceRequest 62292-8'],
 };
 
@@ -53,8 +53,28 @@ const INSUFFICIENT = {
 const rows: Row[] = [
   { name: 'no 25(OH)D result at all', resources: [chronicLowBackPain()], expected: UNTESTED },
   {
-    name: 'last result just outside 12 months',
+    name: 'change 9: normal result just outside 12 months keeps the untested card quiet',
     resources: [chronicLowBackPain(), vitaminD(35, monthsAgo(12, 1))],
+    expected: null,
+  },
+  {
+    name: 'change 9: normal result just inside 24 months: quiet',
+    resources: [chronicLowBackPain(), vitaminD(35, monthsAgo(24, -1))],
+    expected: null,
+  },
+  {
+    name: 'change 9: normal result just outside 24 months: untested',
+    resources: [chronicLowBackPain(), vitaminD(35, monthsAgo(24, 1))],
+    expected: UNTESTED,
+  },
+  {
+    name: 'change 9: a low result after the normal one: untested',
+    resources: [chronicLowBackPain(), vitaminD(35, monthsAgo(20)), vitaminD(15, monthsAgo(14))],
+    expected: UNTESTED,
+  },
+  {
+    name: 'last low result just outside 12 months: untested',
+    resources: [chronicLowBackPain(), vitaminD(25, monthsAgo(12, 1))],
     expected: UNTESTED,
   },
   {
@@ -198,7 +218,7 @@ describe('rule VD: vitamin D in chronic back or neck pain', () => {
 
   it('shows the value, unit, date and threshold in the detail, with evidence links', async () => {
     const [card] = await run([chronicLowBackPain(), vitaminDNmol(37, '2026-10-01')]);
-    expect(card?.summary).toContain('(37 nmol/L, 2026-10-01)');
+    expect(card?.summary).toContain('deficiency, 37 nmol/L (14.8 ng/mL) on 2026-10-01');
     expect(card?.detail).toContain('25-hydroxyvitamin D: 37 nmol/L (14.8 ng/mL) on 2026-10-01');
     expect(card?.detail).toContain('Deficiency below 20 ng/mL');
     expect(card?.detail).toContain('https://doi.org/10.7812/TPP/18.241');

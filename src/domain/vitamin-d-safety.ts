@@ -1,0 +1,91 @@
+import type { ClinicalConfig } from './clinical-config.js';
+import { conditionName, countedInGroup } from './conditions.js';
+import { addDays, addMonths, formatDate } from './fhir-time.js';
+import type { NoteRef } from './findings.js';
+import { calciumResults, isAbove, type LabResult } from './lab-results.js';
+import type { PatientRecord } from './patient-record.js';
+import { formatNumber } from './units.js';
+import type { ConditionGroup } from './value-sets.js';
+
+/** The prefetch key that brings serum calcium (cds-hooks/services.json). */
+export const CALCIUM_PREFETCH_KEY = 'calcium';
+
+const CONTRAINDICATIONS: readonly [ConditionGroup, string][] = [
+  ['hypercalcaemia', 'hypercalcaemia'],
+  ['sarcoidosis', 'sarcoidosis'],
+  ['primaryHyperparathyroidism', 'primary hyperparathyroidism'],
+  ['severeKidneyDisease', 'CKD stage 4-5 or dialysis'],
+];
+
+/** Change 4: what stands against high-dose vitamin D, and what the card says about calcium. */
+export interface VitaminDSafety {
+  /** Short reasons no dose may be suggested (for the summary); empty when repletion is safe to offer. */
+  readonly reasons: readonly string[];
+  /** Detail lines: the contraindicating conditions and calcium results, each with its date. */
+  readonly facts: readonly string[];
+  /** Offer a serum calcium test: no dose is suggested and no calcium was drawn recently. */
+  readonly offerCalciumTest: boolean;
+  readonly notes: readonly NoteRef[];
+}
+
+const ALBUMIN_FACTOR = 0.2495;
+
+/**
+ * Above the upper limit in the unit the lab reported. A molar result is compared with the limit rounded as
+ * labs report it (10.5 mg/dL is 2.62 mmol/L), so 2.62 mmol/L is at the limit, not above it.
+ */
+function isAboveLimit(result: LabResult, upperMgDl: number): boolean {
+  if (result.reportedUnit?.trim().toLowerCase() === 'mmol/l') {
+    const limit = Math.round(upperMgDl * ALBUMIN_FACTOR * 100) / 100;
+    return isAbove({ ...result, normalisedValue: result.reportedValue }, limit) === true;
+  }
+  return isAbove(result, upperMgDl) === true;
+}
+
+function calciumFact(result: LabResult): string {
+  const unit = result.reportedUnit ?? '';
+  const converted =
+    result.normalisedValue !== undefined && unit.toLowerCase() !== 'mg/dl'
+      ? ` (${formatNumber(result.normalisedValue)} mg/dL)`
+      : '';
+  return `Serum calcium: ${result.comparator ?? ''}${formatNumber(result.reportedValue)} ${unit}${converted} on ${formatDate(result.time)}`;
+}
+
+export function vitaminDSafety(record: PatientRecord, now: Date, config: ClinicalConfig): VitaminDSafety {
+  const settings = config.safety;
+  const reasons: string[] = [];
+  const facts: string[] = [];
+  for (const [group, reason] of CONTRAINDICATIONS) {
+    const condition = countedInGroup(record.conditions, group)[0];
+    if (condition) {
+      reasons.push(reason);
+      facts.push(`Contraindication to high-dose vitamin D: ${conditionName(condition)}`);
+    }
+  }
+  const calciumUnavailable = record.unavailableKeys?.has(CALCIUM_PREFETCH_KEY) === true;
+  const calcium = calciumResults(record.observations, now).filter(
+    (result) => result.time >= addMonths(now, -settings.calciumWindowMonths),
+  );
+  const high = calcium.find((result) => isAboveLimit(result, settings.calciumUpperMgDl));
+  if (high) {
+    reasons.push(
+      `calcium ${high.comparator ?? ''}${formatNumber(high.reportedValue)} ${high.reportedUnit ?? ''}`.trim(),
+    );
+    facts.push(`${calciumFact(high)}, above ${settings.calciumUpperMgDl} mg/dL`);
+  } else if (calcium[0]) {
+    facts.push(calciumFact(calcium[0]));
+  }
+  const notes: NoteRef[] = [];
+  if (calcium.length === 0) {
+    notes.push({
+      id: calciumUnavailable ? 'calciumUnavailable' : 'calciumNotChecked',
+      vars: { months: String(settings.calciumWindowMonths) },
+    });
+  }
+  const stones = countedInGroup(record.conditions, 'kidneyStones')[0];
+  if (stones && reasons.length === 0) {
+    notes.push({ id: 'kidneyStones', vars: { condition: conditionName(stones) } });
+  }
+  const recentTest = calcium.some((result) => result.time >= addDays(now, -settings.calciumTestWithinDays));
+  return { reasons, facts, offerCalciumTest: reasons.length > 0 && !recentTest, notes };
+}
