@@ -77,7 +77,8 @@ export const HookContextSchemas = {
   'patient-view': z.looseObject(BaseContext),
   'order-select': z.looseObject({
     ...BaseContext,
-    selections: z.array(TypedReference).min(1),
+    // Empty when the order screen opens with nothing drafted yet (the CDS Hooks Sandbox's Rx View).
+    selections: z.array(TypedReference),
     draftOrders: DraftOrdersSchema,
   }),
   'order-sign': z.looseObject({ ...BaseContext, draftOrders: DraftOrdersSchema }),

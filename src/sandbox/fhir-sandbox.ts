@@ -162,26 +162,42 @@ export async function startFhirSandbox(
       });
       return;
     }
-    withTypedPatientReferences(url.searchParams);
+    // POST {type}/_search with a form body is the same search as GET {type}?{body}: the CDS Hooks Sandbox
+    // tries it first for every prefetch key.
+    const search = request.method === 'POST' && /^[A-Z][A-Za-z]+\/_search$/.test(path);
+    if (search && !(request.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      send(response, 415, badRequest('POST _search takes an application/x-www-form-urlencoded body'));
+      return;
+    }
+    const method = search ? 'GET' : (request.method ?? 'GET');
+    const routePath = search ? path.slice(0, -'/_search'.length) : path;
     const raw = request.method === 'GET' ? '' : await readBody(request);
+    const searchParams = new URLSearchParams(url.searchParams);
+    if (search) {
+      for (const [key, value] of new URLSearchParams(raw)) {
+        searchParams.append(key, value);
+      }
+    }
+    withTypedPatientReferences(searchParams);
     let body: unknown;
     try {
-      body = raw ? JSON.parse(raw) : undefined;
+      body = raw && !search ? JSON.parse(raw) : undefined;
     } catch {
       send(response, 400, badRequest('Request body is not valid JSON'));
       return;
     }
     const query: Record<string, string | string[]> = {};
-    for (const [key, value] of url.searchParams) {
+    for (const [key, value] of searchParams) {
       const existing = query[key];
       query[key] =
         existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
     }
+    const queryString = searchParams.toString();
     try {
       const [outcome, resource] = await router.handleRequest(
         {
-          method: (request.method ?? 'GET') as 'GET',
-          url: `${path}${url.search.replace(/^\?/, '?')}`,
+          method: method as 'GET',
+          url: `${routePath}${queryString ? `?${queryString}` : ''}`,
           pathname: '',
           body,
           params: {},
@@ -195,7 +211,7 @@ export async function startFhirSandbox(
         response,
         status,
         resource && isOk(outcome)
-          ? withNextLink(resource, baseUrl, path, url.searchParams)
+          ? withNextLink(resource, baseUrl, routePath, searchParams)
           : (resource ?? outcome),
       );
     } catch (error) {
