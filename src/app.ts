@@ -10,6 +10,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import helmet from 'helmet';
 import { randomUUID } from 'node:crypto';
 import { docsRoutes } from './api-docs/docs-routes.js';
+import { installHookMetrics } from './observability/hook-metrics.js';
 import { createJwtVerifier } from './auth/jwt-verifier.js';
 import { openReplayMemory } from './auth/replay-memory.js';
 import { createCallMetrics } from './cds/call-metrics.js';
@@ -177,12 +178,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await adminApp.close();
     });
   }
+  const hookMetrics = installHookMetrics(app, deps.catalog.endpoints.keys());
   const outageMetrics = new Registry();
   registerOutageMetrics(outageMetrics, { feedback: feedback.health, replayFallbacks: () => replayFallbacks });
   await (adminApp ?? app).register(metricsRoutes, {
     feedback,
     reasonCodes,
-    registries: [callMetrics.registry, outageMetrics],
+    registries: [callMetrics.registry, outageMetrics, hookMetrics.registry],
   });
   await app.register(cdsRoutes, {
     catalog: deps.catalog,
