@@ -72,6 +72,21 @@ export interface FeedbackStore {
   close(): Promise<void>;
 }
 
+/**
+ * Rows per statement: SQLite allows 32,766 bound variables and PostgreSQL 65,535, so a list of any length is
+ * written and looked up in statements of this many rows (at most 13 variables each).
+ */
+export const SQL_BATCH_ROWS = 500;
+
+/** Consecutive slices of at most `size` items. */
+export function inBatches<T>(items: readonly T[], size = SQL_BATCH_ROWS): T[][] {
+  const batches: T[][] = [];
+  for (let start = 0; start < items.length; start += size) {
+    batches.push(items.slice(start, start + size));
+  }
+  return batches;
+}
+
 /** An empty object with no prototype, for counts keyed by strings from outside. */
 export function nullPrototype<V>(): Record<string, V> {
   return Object.create(null) as Record<string, V>;

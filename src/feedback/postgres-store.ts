@@ -3,6 +3,7 @@ import {
   FEEDBACK_COLUMNS,
   type FeedbackStore,
   feedbackValues,
+  inBatches,
   type ShownCardRow,
   toAnalyticsRows,
   toShownCard,
@@ -11,6 +12,16 @@ import { MIGRATIONS } from './migrations.js';
 
 /** Any fixed number: replicas starting together take turns to migrate. */
 const MIGRATION_LOCK = 712_309_114;
+
+const FEEDBACK_COLUMN_COUNT = FEEDBACK_COLUMNS.split(',').length;
+
+/** `($1, $2), ($3, $4)` for `rows` rows of `columns` parameters, each row ending with `extra` if given. */
+function placeholders(rows: number, columns: number, extra?: string): string {
+  return Array.from({ length: rows }, (_, row) => {
+    const parameters = Array.from({ length: columns }, (_, column) => `$${row * columns + column + 1}`);
+    return `(${[...parameters, ...(extra ? [extra] : [])].join(', ')})`;
+  }).join(', ');
+}
 
 /**
  * The store for deployments with several replicas: PostgreSQL at DATABASE_URL. Nothing waits long on a
@@ -69,29 +80,26 @@ export function createPostgresStore(connectionString: string): FeedbackStore {
       });
     },
     async recordShown(cards) {
-      if (cards.length === 0) {
-        return;
-      }
-      const values: unknown[] = [];
-      const tuples = cards.map((card, index) => {
-        values.push(
-          card.cardUuid,
-          card.serviceId,
-          card.ruleId,
-          card.patientKey,
-          card.hookInstance,
-          card.issuer,
-          card.tenant,
-          card.shownAt,
+      for (const batch of inBatches(cards)) {
+        const values: unknown[] = [];
+        for (const card of batch) {
+          values.push(
+            card.cardUuid,
+            card.serviceId,
+            card.ruleId,
+            card.patientKey,
+            card.hookInstance,
+            card.issuer,
+            card.tenant,
+            card.shownAt,
+          );
+        }
+        await pool.query(
+          `INSERT INTO shown_cards (card_uuid, service_id, rule_id, patient_key, hook_instance, issuer, tenant, shown_at)
+           VALUES ${placeholders(batch.length, 8)} ON CONFLICT (card_uuid) DO NOTHING`,
+          values,
         );
-        const base = index * 8;
-        return `(${Array.from({ length: 8 }, (_, offset) => `$${base + offset + 1}`).join(', ')})`;
-      });
-      await pool.query(
-        `INSERT INTO shown_cards (card_uuid, service_id, rule_id, patient_key, hook_instance, issuer, tenant, shown_at)
-         VALUES ${tuples.join(', ')} ON CONFLICT (card_uuid) DO NOTHING`,
-        values,
-      );
+      }
     },
     async findShown(cardUuids) {
       if (cardUuids.length === 0) {
@@ -105,11 +113,11 @@ export function createPostgresStore(connectionString: string): FeedbackStore {
     async saveFeedback(items, snoozes) {
       return inTransaction(async (client) => {
         let added = 0;
-        for (const item of items) {
+        for (const batch of inBatches(items)) {
           const result = await client.query(
             `INSERT INTO feedback (${FEEDBACK_COLUMNS}, received_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, now()) ON CONFLICT (item_key) DO NOTHING`,
-            feedbackValues(item, (date) => date),
+             VALUES ${placeholders(batch.length, FEEDBACK_COLUMN_COUNT, 'now()')} ON CONFLICT (item_key) DO NOTHING`,
+            batch.flatMap((item) => feedbackValues(item, (date) => date)),
           );
           added += result.rowCount ?? 0;
         }

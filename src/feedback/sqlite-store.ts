@@ -5,6 +5,7 @@ import {
   FEEDBACK_COLUMNS,
   type FeedbackStore,
   feedbackValues,
+  inBatches,
   type ShownCardRow,
   toAnalyticsRows,
   toShownCard,
@@ -100,10 +101,13 @@ export function createSqliteStore(file: string): FeedbackStore {
       if (cardUuids.length === 0) {
         return [];
       }
-      const rows = db
-        .prepare(`SELECT * FROM shown_cards WHERE card_uuid IN (${cardUuids.map(() => '?').join(', ')})`)
-        .all(...cardUuids) as unknown as ShownCardRow[];
-      return rows.map(toShownCard);
+      return inBatches([...new Set(cardUuids)]).flatMap((batch) =>
+        (
+          db
+            .prepare(`SELECT * FROM shown_cards WHERE card_uuid IN (${batch.map(() => '?').join(', ')})`)
+            .all(...batch) as unknown as ShownCardRow[]
+        ).map(toShownCard),
+      );
     },
     async saveFeedback(items, snoozes) {
       const { insertFeedback, upsertSnooze } = ready();

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import type { JwtVerifier } from '../auth/jwt-verifier.js';
 import { type CallServiceDeps, callService } from '../cds/call-service.js';
 import { createAuthHook } from './auth-hook.js';
-import { BadRequestError, ServiceNotFoundError } from '../errors.js';
+import { BadRequestError, PayloadTooLargeError, ServiceNotFoundError } from '../errors.js';
+import { nullValueProblem } from './null-values.js';
 import type { CdsEndpoint, CdsServiceDefinition } from '../catalog/load-catalog.js';
 import type { HookName } from '../domain/patient-record.js';
 import {
@@ -12,6 +13,7 @@ import {
   ErrorResponseSchema,
   FeedbackRequestSchema,
   FeedbackResponseSchema,
+  MAX_FEEDBACK_ITEMS,
   ServiceIdParamsSchema,
 } from './schemas.js';
 
@@ -107,6 +109,10 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
         if (!endpoints.has(request.params.id)) {
           throw new ServiceNotFoundError(request.params.id);
         }
+        const problem = nullValueProblem(request.body, true);
+        if (problem) {
+          throw new BadRequestError(problem);
+        }
       },
     },
     async (request) => {
@@ -136,11 +142,27 @@ export const cdsRoutes: FastifyPluginAsyncZod<CallServiceDeps & { verifier: JwtV
         tags: ['cds-hooks'],
         params: ServiceIdParamsSchema,
         body: FeedbackRequestSchema,
-        response: { 200: FeedbackResponseSchema, 400: ErrorResponseSchema, 404: ErrorResponseSchema },
+        response: {
+          200: FeedbackResponseSchema,
+          400: ErrorResponseSchema,
+          404: ErrorResponseSchema,
+          413: ErrorResponseSchema,
+        },
       },
       preValidation: async (request) => {
         if (!endpoints.has(request.params.id)) {
           throw new ServiceNotFoundError(request.params.id);
+        }
+        // Counted before validation: a huge list is refused without validating each item.
+        const items: unknown = (request.body as { feedback?: unknown } | null | undefined)?.feedback;
+        if (Array.isArray(items) && items.length > MAX_FEEDBACK_ITEMS) {
+          throw new PayloadTooLargeError(
+            `feedback has ${items.length} items; at most ${MAX_FEEDBACK_ITEMS} are accepted per request (send the rest in further requests)`,
+          );
+        }
+        const problem = nullValueProblem(request.body, false);
+        if (problem) {
+          throw new BadRequestError(problem);
         }
       },
     },

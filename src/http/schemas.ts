@@ -145,6 +145,9 @@ export const DiscoveryResponseSchema = z.object({
   ),
 });
 
+/** Most feedback items one request may carry: a client reports on the cards of a few calls at a time. */
+export const MAX_FEEDBACK_ITEMS = 1000;
+
 export const FeedbackRequestSchema = z.object({
   feedback: z
     .array(
@@ -166,7 +169,9 @@ export const FeedbackRequestSchema = z.object({
           path: ['acceptedSuggestions'],
         }),
     )
-    .min(1),
+    .min(1)
+    .max(MAX_FEEDBACK_ITEMS)
+    .describe(`Limit: at most ${MAX_FEEDBACK_ITEMS} items per request (more is a 413).`),
 });
 
 export const FeedbackResponseSchema = z.object({

@@ -152,6 +152,26 @@ function defineStoreSuite(
       expect(await store.analytics(minutes(200), minutes(300))).toEqual([]);
     });
 
+    it('writes and looks up more rows than one SQL statement may bind variables for', async (context) => {
+      if (skipReason?.()) {
+        return context.skip(skipReason());
+      }
+      const far = new Date('2030-01-01T00:00:00Z');
+      // 9,000 cards are 72,000 variables, 40,000 uuids more than SQLite's 32,766; 6,000 items 78,000.
+      const cards = Array.from({ length: 9000 }, (_, index) =>
+        shown(`bulk-${index}`, 'patient-bulk', 'VD', 'vitamin-d-back-pain', far),
+      );
+      await store.recordShown(cards);
+      const uuids = Array.from({ length: 40_000 }, (_, index) => `bulk-${index}`);
+      expect(await store.findShown(uuids)).toHaveLength(9000);
+      const items = Array.from({ length: 6000 }, (_, index) => ({
+        ...item(`bulk-${index}`, 'accepted', undefined, far),
+        itemKey: `bulk-item-${index}`,
+      }));
+      expect(await store.saveFeedback(items, [])).toBe(6000);
+      expect(await store.saveFeedback(items, [])).toBe(0);
+    });
+
     it('keeps everything across a restart', async (context) => {
       if (skipReason?.()) {
         return context.skip(skipReason());
