@@ -36,8 +36,8 @@ describe('load-demo waits for the FHIR server', () => {
     const lines: string[] = [];
     await expect(
       waitForFhirServer(`http://127.0.0.1:${port}/fhir`, {
-        timeoutMs: 100,
-        intervalMs: 20,
+        timeoutMs: 2000,
+        intervalMs: 200,
         progress: (line) => lines.push(line),
       }),
     ).rejects.toThrow(/did not answer in \d+ s \(last try: ECONNREFUSED\)/);
