@@ -33,9 +33,9 @@ export default defineConfig({
       // The shipped service only: the developer tools (src/sandbox, scripts/) are not in the image.
       include: ['src/**/*.ts'],
       exclude: ['src/sandbox/**'],
-      // Just under what the suite reached on 2026-12-01 (lines 87.9%, statements 87.8%, functions 89.2%,
-      // branches 79.8%), so a change that drops tested code fails CI.
-      thresholds: { lines: 86, statements: 86, functions: 87, branches: 78 },
+      // Just under what the suite reached on 2026-12-02 (lines 94.2%, statements 93.9%, functions 94.9%,
+      // branches 86.0%), with room for the changes landing the same day; a change that drops tested code fails CI.
+      thresholds: { lines: 91, statements: 91, functions: 92, branches: 83 },
     },
   },
 });
