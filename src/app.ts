@@ -8,7 +8,6 @@ import {
 } from '@fastify/type-provider-zod';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import helmet from 'helmet';
-import { randomUUID } from 'node:crypto';
 import { docsRoutes } from './api-docs/docs-routes.js';
 import { installHookMetrics } from './observability/hook-metrics.js';
 import { createJwtVerifier } from './auth/jwt-verifier.js';
@@ -20,6 +19,7 @@ import type { Config } from './config.js';
 import { type FeedbackService, openFeedbackService } from './feedback/feedback-service.js';
 import { analyticsRoutes, metricsRoutes } from './http/analytics-routes.js';
 import { cdsRoutes } from './http/cds-routes.js';
+import { requestIdOf, slowClientTimeouts } from './http/connection-limits.js';
 import { installErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { type HealthState, healthRoutes } from './http/health-routes.js';
 import { registerRateLimits } from './http/rate-limits.js';
@@ -65,11 +65,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     ...(deps.loggerInstance ? { loggerInstance: deps.loggerInstance } : { logger: deps.logger ?? false }),
     bodyLimit: config.server.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A client's X-Request-Id is kept only when it looks like an id; it goes into every log line.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    ...slowClientTimeouts(config.server),
     return503OnClosing: true,
     connectionTimeout: 30_000,
-    requestTimeout: 30_000,
     // Behind a load balancer, the client's address (rate limits, logs) comes from X-Forwarded-For.
     trustProxy: fastifyTrustProxy(config.server.trustProxy),
   }).withTypeProvider<ZodTypeProvider>();

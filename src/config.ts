@@ -65,6 +65,9 @@ const EnvSchema = z.object({
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
   FEEDBACK_HASH_KEY: z.string().min(32, 'use at least 32 characters').optional(),
   SNOOZE_DAYS: z.coerce.number().positive().max(3650).default(30),
+  FEEDBACK_RETENTION_DAYS: z.coerce.number().int().positive().max(36_500).default(730),
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   SNOOZE_REASON_CODES: csv.default(['tested-elsewhere', 'patient-declined', 'already-treated']),
   RATE_LIMIT_WINDOW_MS: z.coerce.number().int().positive().default(60_000),
   // Failed authentications per address per window before it gets 429 instead of a signature check.
@@ -104,6 +107,9 @@ export interface Config {
     readonly trustProxy: boolean | number | readonly string[];
     /** When set, /metrics is served on this port only (an admin port kept off the public network). */
     readonly metricsPort: number | undefined;
+    /** A client that has not sent all its headers, or its whole request, within these is disconnected. */
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
   };
   /** `pretty`: human-readable lines through pino-pretty (a development dependency) instead of JSON. */
   readonly log: { readonly level: string; readonly pretty: boolean };
@@ -152,6 +158,8 @@ export interface Config {
     readonly hashKey: string | undefined;
     readonly snoozeDays: number;
     readonly snoozeReasonCodes: readonly string[];
+    /** Feedback and shown cards older than this are deleted in the background. */
+    readonly retentionDays: number;
   };
 }
 
@@ -252,6 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       host: values.HOST,
       publicBaseUrl: base.replace(/\/+$/, ''),
       bodyLimitBytes: values.BODY_LIMIT_BYTES,
+      headersTimeoutMs: Math.min(values.HTTP_HEADERS_TIMEOUT_MS, values.HTTP_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: values.HTTP_REQUEST_TIMEOUT_MS,
       shutdownDelayMs: values.SHUTDOWN_DELAY_MS,
       corsOrigins: values.CORS_ORIGINS,
       trustProxy: parseTrustProxy(values.TRUST_PROXY),
@@ -295,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       hashKey: values.FEEDBACK_HASH_KEY,
       snoozeDays: values.SNOOZE_DAYS,
       snoozeReasonCodes: values.SNOOZE_REASON_CODES,
+      retentionDays: values.FEEDBACK_RETENTION_DAYS,
     },
   };
 }

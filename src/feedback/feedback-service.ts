@@ -8,6 +8,7 @@ import {
   type AnalyticsRow,
   type FeedbackItem,
   type FeedbackStore,
+  type PruneCounts,
   type ShownCard,
   type Snooze,
   UNKNOWN_CARD_RULE,
@@ -79,6 +80,8 @@ export interface FeedbackService {
     caller: CallerIdentity,
     now: Date,
   ): Promise<FeedbackReceipt>;
+  /** Deletes feedback, shown cards and snoozes past the retention period (runs in the background too). */
+  prune(now: Date): Promise<PruneCounts>;
   close(): Promise<void>;
   /** Whether the store is reachable, and what its outages cost (for /metrics). */
   readonly health?: FeedbackStoreHealth;
@@ -87,7 +90,12 @@ export interface FeedbackService {
 export interface FeedbackSettings {
   readonly snoozeDays: number;
   readonly snoozeReasonCodes: readonly string[];
+  readonly retentionDays: number;
+  /** How often old feedback is pruned; an hour unless a test says otherwise. */
+  readonly pruneIntervalMs?: number | undefined;
 }
+
+const PRUNE_INTERVAL_MS = 3_600_000;
 
 /**
  * Snoozes change rarely and are read on every call that has something to say: each replica keeps what it
@@ -190,6 +198,24 @@ export function createFeedbackService(
     health.snoozeReadSkipped();
     return new Set<string>();
   };
+  async function prune(now: Date): Promise<PruneCounts> {
+    await flush();
+    return store.prune(new Date(now.getTime() - settings.retentionDays * DAY_MS), now);
+  }
+  // Retention runs in the background, never in a request; a failure is logged and retried next time.
+  const pruneTimer = setInterval(() => {
+    prune(new Date())
+      .then((counts) => {
+        if (counts.feedback + counts.shownCards > 0) {
+          log.info(counts, 'pruned feedback past the retention period');
+        }
+      })
+      .catch((error: unknown) => {
+        log.warn({ err: error }, 'could not prune old feedback');
+      });
+  }, settings.pruneIntervalMs ?? PRUNE_INTERVAL_MS);
+  pruneTimer.unref();
+
   return {
     health,
     patientKey(caller, patientId) {
@@ -301,7 +327,9 @@ export function createFeedbackService(
       }
       return { stored, unknownCards };
     },
+    prune,
     close() {
+      clearInterval(pruneTimer);
       closing ??= flush().then(() => store.close());
       return closing;
     },

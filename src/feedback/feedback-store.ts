@@ -69,7 +69,15 @@ export interface FeedbackStore {
   /** The rules snoozed for this patient at this time. */
   snoozedRules(patientKey: string, at: Date): Promise<Set<string>>;
   analytics(from: Date, to: Date): Promise<AnalyticsRow[]>;
+  /** Deletes feedback received and cards shown before `before`, and snoozes ended by `now`. */
+  prune(before: Date, now: Date): Promise<PruneCounts>;
   close(): Promise<void>;
+}
+
+export interface PruneCounts {
+  readonly feedback: number;
+  readonly shownCards: number;
+  readonly snoozes: number;
 }
 
 /**

@@ -16,6 +16,9 @@ export const MIGRATIONS: Readonly<Record<'sqlite' | 'postgres', readonly string[
      CREATE INDEX feedback_outcome_timestamp ON feedback (outcome_timestamp);
      CREATE TABLE snoozes (
        patient_key TEXT NOT NULL, rule_id TEXT NOT NULL, until TEXT NOT NULL, PRIMARY KEY (patient_key, rule_id));`,
+    // Retention prunes by when feedback arrived (a client's outcomeTimestamp could be anything).
+    `CREATE INDEX feedback_received_at ON feedback (received_at);
+     CREATE INDEX snoozes_until ON snoozes (until);`,
   ],
   postgres: [
     `CREATE TABLE shown_cards (
@@ -30,5 +33,7 @@ export const MIGRATIONS: Readonly<Record<'sqlite' | 'postgres', readonly string[
      CREATE INDEX feedback_outcome_timestamp ON feedback (outcome_timestamp);
      CREATE TABLE snoozes (
        patient_key TEXT NOT NULL, rule_id TEXT NOT NULL, until TIMESTAMPTZ NOT NULL, PRIMARY KEY (patient_key, rule_id));`,
+    `CREATE INDEX feedback_received_at ON feedback (received_at);
+     CREATE INDEX snoozes_until ON snoozes (until);`,
   ],
 };

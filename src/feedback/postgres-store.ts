@@ -157,6 +157,14 @@ export function createPostgresStore(connectionString: string): FeedbackStore {
       );
       return toAnalyticsRows(shown.rows, feedback.rows);
     },
+    async prune(before, now) {
+      return inTransaction(async (client) => ({
+        feedback: (await client.query('DELETE FROM feedback WHERE received_at < $1', [before])).rowCount ?? 0,
+        shownCards:
+          (await client.query('DELETE FROM shown_cards WHERE shown_at < $1', [before])).rowCount ?? 0,
+        snoozes: (await client.query('DELETE FROM snoozes WHERE until < $1', [now])).rowCount ?? 0,
+      }));
+    },
     async close() {
       await pool.end();
     },

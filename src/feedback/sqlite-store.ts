@@ -153,6 +153,17 @@ export function createSqliteStore(file: string): FeedbackStore {
       }[];
       return toAnalyticsRows(shown, feedback);
     },
+    async prune(before, now) {
+      return transaction(() => ({
+        feedback: Number(
+          db.prepare('DELETE FROM feedback WHERE received_at < ?').run(before.toISOString()).changes,
+        ),
+        shownCards: Number(
+          db.prepare('DELETE FROM shown_cards WHERE shown_at < ?').run(before.toISOString()).changes,
+        ),
+        snoozes: Number(db.prepare('DELETE FROM snoozes WHERE until < ?').run(now.toISOString()).changes),
+      }));
+    },
     async close() {
       db.close();
     },

@@ -141,6 +141,7 @@ export function guardStore(
     saveFeedback: guard((items, snoozes) => store.saveFeedback(items, snoozes)),
     snoozedRules: guard((patientKey, at) => store.snoozedRules(patientKey, at)),
     analytics: guard((from, to) => store.analytics(from, to)),
+    prune: guard((before, now) => store.prune(before, now)),
     close: () => store.close(),
   };
 }

@@ -183,6 +183,23 @@ function defineStoreSuite(
       expect(await store.analytics(minutes(-5), minutes(120))).toEqual(before);
       expect(await store.snoozedRules('patient-a', minutes(30))).toEqual(new Set(['VD']));
     });
+
+    it('prunes what is past the retention period, and nothing newer', async (context) => {
+      if (skipReason?.()) {
+        return context.skip(skipReason());
+      }
+      expect(await store.prune(new Date('2000-01-01T00:00:00Z'), T0)).toEqual({
+        feedback: 0,
+        shownCards: 0,
+        snoozes: 0,
+      });
+      const later = new Date('2200-01-01T00:00:00Z');
+      const counts = await store.prune(later, later);
+      expect(counts.feedback).toBeGreaterThan(0);
+      expect(counts.shownCards).toBeGreaterThan(0);
+      expect(counts.snoozes).toBeGreaterThan(0);
+      expect(await store.analytics(new Date(0), later)).toEqual([]);
+    });
   });
 }
 
