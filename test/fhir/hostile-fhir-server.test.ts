@@ -474,6 +474,16 @@ describe('prefetch keys a server does not offer (issue 12 item 5)', () => {
     expect(metrics.body).not.toMatch(/rule="FOLIC-ACID"\} [1-9]/);
   });
 
+  it.each(['spine-preop-vitamin-d', 'b12-drug-risk'])(
+    '%s never advises without conditions: the pregnancy and contraindication checks read them',
+    async (service) => {
+      script = unsupported(['Condition']);
+      const response = await call({ service });
+      expect(response.statusCode).toBe(412);
+      expect(response.json<{ message: string }>().message).toMatch(/"conditions"/);
+    },
+  );
+
   it.each([
     ['a 500', 500],
     ['a 401', 401],
