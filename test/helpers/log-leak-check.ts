@@ -31,7 +31,8 @@ function containsToken(text: string, secret: string): boolean {
 
 /**
  * Captures everything an app logs (at trace level) and, when the app closes, fails if any secret it was sent
- * appears: bearer JWTs, FHIR access tokens, patient ids, identifiers (MRNs) and names.
+ * appears: bearer JWTs, FHIR access tokens, patient ids, identifiers (MRNs), names (family, given, text)
+ * and birth dates.
  */
 export function createLogLeakCheck() {
   const lines: string[] = [];
@@ -70,8 +71,13 @@ export function createLogLeakCheck() {
         for (const identifier of (patient['identifier'] as Json[] | undefined) ?? []) {
           add(identifier['value']);
         }
+        add(patient['birthDate']);
         for (const name of (patient['name'] as Json[] | undefined) ?? []) {
           add(name['family']);
+          add(name['text']);
+          for (const given of (name['given'] as unknown[] | undefined) ?? []) {
+            add(given);
+          }
         }
       }
     },

@@ -15,6 +15,21 @@ describe('logs', () => {
     }).toThrow(/the logs contain 1 secret/);
   });
 
+  it.each([
+    ['a given name', { name: [{ family: 'Quillfeather', given: ['Ottoline'] }] }, 'Ottoline'],
+    ['a name written as text', { name: [{ text: 'Ottoline Quillfeather' }] }, 'Ottoline Quillfeather'],
+    ['a birth date', { birthDate: '1961-02-03' }, '1961-02-03'],
+  ])('the leak check catches %s', (_what, fields, leaked) => {
+    const check = createLogLeakCheck();
+    check.collectSecrets('req-1', undefined, {
+      prefetch: { patient: { resourceType: 'Patient', id: 'patient-7f3a9c', ...fields } },
+    });
+    check.logger.info({ reqId: 'req-1' }, `reason: ${leaked} is not allowed`);
+    expect(() => {
+      check.assertNoLeak();
+    }).toThrow(/the logs contain 1 secret/);
+  });
+
   it('only a leak within the request that sent the secret counts, but lines outside requests are checked against all', () => {
     const check = createLogLeakCheck();
     check.collectSecrets('req-1', undefined, { context: { patientId: 'patient-7f3a9c' } });
@@ -45,7 +60,8 @@ describe('logs', () => {
         [
           patient('patient-7f3a9c', {
             identifier: [{ system: 'urn:mrn', value: 'MRN-0042-77' }],
-            name: [{ family: 'Zwicklebottom' }],
+            name: [{ family: 'Zwicklebottom', given: ['Ermintrude'], text: 'Ermintrude Zwicklebottom' }],
+            birthDate: '1958-07-19',
           }),
           chronicLowBackPain({ patientId: 'patient-7f3a9c' }),
         ],
