@@ -91,7 +91,8 @@ const oddValue = fc.oneof(
   fc.boolean(),
 );
 
-describe('property: no FHIR server answer makes the service fail', () => {
+// Full run counts (CI) take 10-25 s on a shared 2-core machine: a generous bound, still a bound.
+describe('property: no FHIR server answer makes the service fail', { timeout: 90_000 }, () => {
   it('random JSON with any status', async () => {
     await fc.assert(
       fc.asyncProperty(
