@@ -16,6 +16,8 @@ const noRuntime = await getContainerRuntimeClient().then(
 );
 
 if (noRuntime) {
+  // The default reporter does not name skipped tests: say why on stderr, which every reporter shows.
+  process.stderr.write(`HAPI FHIR container suite skipped: no container runtime (${noRuntime})\n`);
   describe('HAPI FHIR in a container', () => {
     it.skip(`skipped: no container runtime (${noRuntime})`, () => undefined);
   });
