@@ -43,7 +43,9 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LOG_PRETTY: booleanString.default(false),
   CORS_ORIGINS: csv.default(['*']),
-  SHUTDOWN_DELAY_MS: z.coerce.number().int().positive().default(10_000),
+  // On SIGTERM: how long to keep serving while /readyz says "closing", so the load balancer stops sending
+  // calls before the server closes (at least the readiness probe's period times its failure threshold).
+  SHUTDOWN_DELAY_MS: z.coerce.number().int().min(0).max(300_000).default(0),
   CDS_HOOKS_DIR: z.string().min(1).default(DEFAULT_CDS_HOOKS_DIR),
   CLINICAL_CONFIG_FILE: z.string().min(1).optional(),
   CARDS_OVERRIDE_FILE: z.string().min(1).optional(),

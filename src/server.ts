@@ -6,6 +6,9 @@ import { ConfigError, loadConfig } from './config.js';
 import type { HealthState } from './http/health-routes.js';
 import { loggerOptions } from './observability/logger.js';
 
+/** How long calls in flight may take to finish once the server closes. */
+const IN_FLIGHT_GRACE_MS = 10_000;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -22,7 +25,8 @@ async function main(): Promise<void> {
   const healthState: HealthState = { closing: false };
   const app = await buildApp({ config, catalog, loggerInstance: logger, healthState });
 
-  closeWithGrace({ delay: config.server.shutdownDelayMs }, async ({ signal, err }) => {
+  const drainMs = config.server.shutdownDelayMs;
+  closeWithGrace({ delay: drainMs + IN_FLIGHT_GRACE_MS }, async ({ signal, err }) => {
     healthState.closing = true;
     if (err) {
       // Only what went wrong and where: an error's own fields can hold a database client and its settings.
@@ -31,7 +35,11 @@ async function main(): Promise<void> {
         'closing after an error',
       );
     } else {
-      app.log.info({ signal }, 'closing');
+      app.log.info({ signal, drainMs }, 'closing');
+      if (signal === 'SIGTERM' && drainMs > 0) {
+        // An orchestrator's stop: keep answering until the load balancer has seen /readyz fail.
+        await new Promise((resolve) => setTimeout(resolve, drainMs));
+      }
     }
     await app.close();
   });

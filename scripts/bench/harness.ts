@@ -1,6 +1,8 @@
 import autocannon from 'autocannon';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { exportJWK, generateKeyPair, type JSONWebKeySet, SignJWT } from 'jose';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,12 +86,27 @@ export async function load(options: {
   connections?: number;
   rate?: number;
   serverPid?: number | undefined;
+  /** A fresh bearer token for each request (the authenticated scenarios). */
+  nextToken?: (() => string) | undefined;
 }): Promise<LoadResult> {
   const cpuBefore = options.serverPid ? cpuSecondsOf(options.serverPid) : 0;
+  const { nextToken } = options;
   const result = await autocannon({
     url: options.url,
     method: options.method,
     ...(options.body ? { body: options.body, headers: { 'content-type': 'application/json' } } : {}),
+    ...(nextToken
+      ? {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => ({
+                ...request,
+                headers: { ...request.headers, authorization: `Bearer ${nextToken()}` },
+              }),
+            },
+          ],
+        }
+      : {}),
     duration: options.seconds,
     connections: options.connections ?? 16,
     ...(options.rate ? { overallRate: options.rate } : {}),
@@ -105,5 +122,43 @@ export async function load(options: {
           cpuMicrosPerCall: (1e6 * (cpuSecondsOf(options.serverPid) - cpuBefore)) / result.requests.total,
         }
       : {}),
+  };
+}
+
+/** An ES384 client as an EHR would be: its key, its issuer entry for AUTH_ISSUERS, and tokens signed ahead. */
+export async function createBenchClient(): Promise<{
+  issuers: string;
+  publicJwks: JSONWebKeySet;
+  iss: string;
+  /** Signs `count` tokens for `audience`, each with its own jti, before a run (signing costs CPU). */
+  sign: (audience: string, count: number) => Promise<() => string>;
+}> {
+  const iss = 'https://ehr.bench.example.org';
+  const { privateKey, publicKey } = await generateKeyPair('ES384');
+  const publicJwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES384', use: 'sig' };
+  const publicJwks = { keys: [publicJwk] };
+  return {
+    issuers: JSON.stringify([{ iss, jwks: publicJwks }]),
+    publicJwks,
+    iss,
+    sign: async (audience, count) => {
+      const now = Math.floor(Date.now() / 1000);
+      const tokens: string[] = [];
+      for (let index = 0; index < count; index++) {
+        tokens.push(
+          await new SignJWT({})
+            .setProtectedHeader({ alg: 'ES384', kid: 'bench-1', typ: 'JWT' })
+            .setIssuer(iss)
+            .setAudience(audience)
+            .setIssuedAt(now)
+            .setExpirationTime(now + 3000)
+            .setJti(randomUUID())
+            .sign(privateKey),
+        );
+      }
+      let next = 0;
+      // Past the end it starts again: those calls are replays, refused, and show up as errors.
+      return () => tokens[next++ % tokens.length] ?? '';
+    },
   };
 }

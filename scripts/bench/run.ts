@@ -3,7 +3,7 @@
 // one run (the machine is shared), so the ratios are what to read.
 import { cpus, tmpdir } from 'node:os';
 import { buildHookRequest } from '../../src/sandbox/ehr-client.js';
-import { type Child, type LoadResult, load, memoryOf, startChild } from './harness.js';
+import { type Child, createBenchClient, type LoadResult, load, memoryOf, startChild } from './harness.js';
 import { BENCH_PATIENT_ID } from './realistic-patient.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
@@ -14,6 +14,10 @@ const SERVICES = ['vitamin-d-back-pain', 'spine-preop-vitamin-d', 'b12-drug-risk
 const SERVICE_PORT = 3901;
 const CEILING_PORT = 3902;
 const SANDBOX_PORT = 8199;
+/** BENCH_ONLY=auth runs only the authenticated scenario (a quick check on a busy machine). */
+const ONLY_AUTH = process.env['BENCH_ONLY'] === 'auth';
+/** More than the service can verify per second (ES384 costs ~0.8 ms of CPU): tokens are never reused. */
+const AUTH_CALLS_PER_SECOND_BOUND = 2000;
 
 const serviceEnv = (extra: Record<string, string> = {}) => ({
   PORT: String(SERVICE_PORT),
@@ -34,7 +38,13 @@ interface Row {
 }
 
 /** A run at the steady rate, with the server's CPU per call. */
-function steadyLoad(child: Child, path: string, method: 'GET' | 'POST', body?: string): Promise<LoadResult> {
+function steadyLoad(
+  child: Child,
+  path: string,
+  method: 'GET' | 'POST',
+  body?: string,
+  nextToken?: () => string,
+): Promise<LoadResult> {
   return load({
     url: `${child.url}${path}`,
     method,
@@ -43,6 +53,7 @@ function steadyLoad(child: Child, path: string, method: 'GET' | 'POST', body?: s
     rate: STEADY_RATE,
     connections: 8,
     serverPid: child.process.pid,
+    nextToken,
   });
 }
 
@@ -54,6 +65,7 @@ async function measure(
   body?: string,
   withSteady = true,
   measuredMax?: LoadResult,
+  nextToken?: () => string,
 ): Promise<Row> {
   const url = `${child.url}${path}`;
   let max = measuredMax;
@@ -61,7 +73,7 @@ async function measure(
     await load({ url, method, ...(body ? { body } : {}), seconds: 2 });
     max = await load({ url, method, ...(body ? { body } : {}), seconds: SECONDS });
   }
-  const steady = withSteady ? await steadyLoad(child, path, method, body) : undefined;
+  const steady = withSteady ? await steadyLoad(child, path, method, body, nextToken) : undefined;
   const { peakMiB } = memoryOf(child.process.pid ?? 0);
   return { scenario, max, ...(steady ? { steady } : {}), peakMiB };
 }
@@ -72,9 +84,16 @@ async function alternate(
   service: Child,
   path: string,
   body: string,
+  tokens?: { ceiling: () => string; service: () => string },
 ): Promise<{ ceiling: LoadResult; max: LoadResult }> {
   const run = (child: Child, seconds: number) =>
-    load({ url: `${child.url}${path}`, method: 'POST', body, seconds });
+    load({
+      url: `${child.url}${path}`,
+      method: 'POST',
+      body,
+      seconds,
+      nextToken: child === service ? tokens?.service : tokens?.ceiling,
+    });
   await run(ceilingChild, 2);
   await run(service, 2);
   const ceilingRounds: LoadResult[] = [];
@@ -84,7 +103,7 @@ async function alternate(
     serviceRounds.push(await run(service, SECONDS / ROUNDS));
   }
   // The same steady rate the service's row reports, for the CPU each side spends per call.
-  const ceilingSteady = await steadyLoad(ceilingChild, path, 'POST', body);
+  const ceilingSteady = await steadyLoad(ceilingChild, path, 'POST', body, tokens?.ceiling);
   return {
     ceiling: {
       ...pool(ceilingRounds),
@@ -177,10 +196,66 @@ try {
         withoutPrefetch: JSON.stringify(await buildHookRequest({ ...common, withPrefetch: false })),
       });
     }
-    rows.push(await measure(service, 'discovery', '/cds-services', 'GET'));
+    if (!ONLY_AUTH) {
+      rows.push(await measure(service, 'discovery', '/cds-services', 'GET'));
+    }
     await service.stop();
   }
-  for (const serviceId of SERVICES) {
+  {
+    // The production path: every call carries an ES384 JWT with a fresh jti, signed before the run.
+    const serviceId = 'vitamin-d-back-pain';
+    const body = bodies.get(serviceId)?.withPrefetch ?? '';
+    const path = `/cds-services/${serviceId}`;
+    const client = await createBenchClient();
+    const base = `http://127.0.0.1:${SERVICE_PORT}`;
+    const service = await startChild(
+      ['dist/server.js'],
+      serviceEnv({ AUTH_ISSUERS: client.issuers, PUBLIC_BASE_URL: base }),
+      base,
+    );
+    const count = AUTH_CALLS_PER_SECOND_BOUND * (SECONDS + 2) + STEADY_RATE * SECONDS + 1;
+    const serviceToken = await client.sign(`${base}${path}`, count);
+    // The ceiling keeps no replay memory: a smaller pool, reused, costs it the same verification.
+    const ceilingToken = await client.sign(`${base}${path}`, 2000);
+    const first = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${serviceToken()}` },
+      body,
+    });
+    const answer = await first.text();
+    if (first.status !== 200) {
+      throw new Error(`the authenticated service answered ${first.status}`);
+    }
+    const ceilingChild = await startChild(
+      ['--import', 'tsx', 'scripts/bench/auth-ceiling-server.ts'],
+      {
+        PORT: String(CEILING_PORT),
+        CEILING_JWKS: JSON.stringify(client.publicJwks),
+        CEILING_ISS: client.iss,
+        CEILING_BASE_URL: base,
+        CEILING_ANSWER: answer,
+      },
+      `http://127.0.0.1:${CEILING_PORT}`,
+    );
+    const { ceiling, max } = await alternate(ceilingChild, service, path, body, {
+      ceiling: ceilingToken,
+      service: serviceToken,
+    });
+    await ceilingChild.stop();
+    const row = await measure(
+      service,
+      `${serviceId}, prefetch, ES384 JWT, fresh jti (auth ceiling)`,
+      path,
+      'POST',
+      body,
+      true,
+      max,
+      serviceToken,
+    );
+    rows.push({ ...row, ceiling });
+    await service.stop();
+  }
+  for (const serviceId of ONLY_AUTH ? [] : SERVICES) {
     const body = bodies.get(serviceId)?.withPrefetch ?? '';
     const path = `/cds-services/${serviceId}`;
     const ceilingChild = await startChild(
@@ -208,7 +283,7 @@ try {
     ['no prefetch, FHIR reads', '0'],
     ['no prefetch, burst cache', '10000'],
   ] as const) {
-    for (const serviceId of SERVICES) {
+    for (const serviceId of ONLY_AUTH ? [] : SERVICES) {
       const service = await startChild(
         ['dist/server.js'],
         serviceEnv({ FHIR_CACHE_TTL_MS: cacheMs }),
