@@ -106,7 +106,7 @@ describe('the Grafana dashboard', () => {
 
   it('is provisioned in compose with Prometheus scraping the service', () => {
     const compose = parse(readFileSync(`${DOCKER}compose.yaml`, 'utf8')) as {
-      services: Record<string, { image?: string; volumes?: string[] }>;
+      services: Record<string, { image?: string; volumes?: string[]; environment?: Record<string, string> }>;
     };
     const prometheus = compose.services['prometheus'];
     const grafana = compose.services['grafana'];
@@ -118,11 +118,14 @@ describe('the Grafana dashboard', () => {
     }
     expect((grafana?.volumes ?? []).join(' ')).toContain('cds-dashboard.json');
     const scrape = parse(readFileSync(`${DOCKER}prometheus.yml`, 'utf8')) as {
-      scrape_configs: { metrics_path: string; static_configs: { targets: string[] }[] }[];
+      scrape_configs: { metrics_path: string; dns_sd_configs: { names: string[]; port: number }[] }[];
     };
+    // Every replica, on the admin port the compose file gives the service.
     expect(scrape.scrape_configs[0]).toMatchObject({
       metrics_path: '/metrics',
-      static_configs: [{ targets: ['cds:3000'] }],
+      dns_sd_configs: [
+        { names: ['cds'], port: Number(compose.services['cds']?.environment?.['METRICS_PORT']) },
+      ],
     });
   });
 });
