@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { KeyObject, randomUUID, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { exportJWK, generateKeyPair, type JSONWebKeySet, SignJWT } from 'jose';
 import { fileURLToPath } from 'node:url';
@@ -132,11 +132,17 @@ export async function createBenchClient(): Promise<{
   iss: string;
   /** Signs `count` tokens for `audience`, each with its own jti, before a run (signing costs CPU). */
   sign: (audience: string, count: number) => Promise<() => string>;
+  /** Signs a fresh token for `audience` on every call, synchronously (for runs too long to sign ahead). */
+  signer: (audience: string) => () => string;
 }> {
   const iss = 'https://ehr.bench.example.org';
-  const { privateKey, publicKey } = await generateKeyPair('ES384');
+  const { privateKey, publicKey } = await generateKeyPair('ES384', { extractable: true });
   const publicJwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES384', use: 'sig' };
   const publicJwks = { keys: [publicJwk] };
+  const header = Buffer.from(JSON.stringify({ alg: 'ES384', kid: 'bench-1', typ: 'JWT' })).toString(
+    'base64url',
+  );
+  const privateKeyObject = KeyObject.from(privateKey);
   return {
     issuers: JSON.stringify([{ iss, jwks: publicJwks }]),
     publicJwks,
@@ -159,6 +165,16 @@ export async function createBenchClient(): Promise<{
       let next = 0;
       // Past the end it starts again: those calls are replays, refused, and show up as errors.
       return () => tokens[next++ % tokens.length] ?? '';
+    },
+    signer: (audience) => () => {
+      const now = Math.floor(Date.now() / 1000);
+      const claims = { iss, aud: audience, iat: now, exp: now + 300, jti: randomUUID() };
+      const input = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+      const signature = sign('sha384', Buffer.from(input), {
+        key: privateKeyObject,
+        dsaEncoding: 'ieee-p1363',
+      });
+      return `${input}.${signature.toString('base64url')}`;
     },
   };
 }
