@@ -5,7 +5,11 @@ import type { Config } from '../config.js';
 import type { FeedbackService } from '../feedback/feedback-service.js';
 import { type AnalyticsRow, nullPrototype } from '../feedback/feedback-store.js';
 import { createAuthHook } from './auth-hook.js';
-import { AnalyticsQuerySchema, AnalyticsResponseSchema, ErrorResponseSchema } from './schemas.js';
+import {
+  AnalyticsQuerySchema,
+  AnalyticsResponseSchema,
+  ErrorResponseSchema,
+} from '../schemas/wire-schemas.js';
 import { BadRequestError, FeedbackStoreUnavailableError } from '../errors.js';
 
 const DAY_MS = 86_400_000;

@@ -15,7 +15,7 @@ import {
   FeedbackResponseSchema,
   MAX_FEEDBACK_ITEMS,
   ServiceIdParamsSchema,
-} from './schemas.js';
+} from '../schemas/wire-schemas.js';
 
 function isServiceHook(service: CdsServiceDefinition, hook: string): hook is HookName {
   return (service.hooks as readonly string[]).includes(hook);

@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_DRAFT_ORDERS, MAX_SELECTIONS } from '../../src/cds/call-service.js';
+import { MAX_DRAFT_ORDERS, MAX_SELECTIONS } from '../../src/cds/parse-request.js';
 import { draftOrders, medicationRequest, OMEPRAZOLE, patient } from '../helpers/builders.js';
 import { buildTestApp, defaultCatalog, prefetchFor } from '../helpers/build-app.js';
 import { listeningBaseUrl, probeEventLoopBestOf } from '../helpers/event-loop-probe.js';

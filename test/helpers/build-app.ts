@@ -9,7 +9,7 @@ import { type Catalog, loadCatalog } from '../../src/catalog/load-catalog.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type FeedbackService, openFeedbackService } from '../../src/feedback/feedback-service.js';
 import type { CdsCardOut } from '../../src/domain/findings.js';
-import type { CdsRequestBody } from '../../src/http/schemas.js';
+import type { CdsRequestBody } from '../../src/schemas/wire-schemas.js';
 import { NOW, PATIENT_ID } from './builders.js';
 import { responseProblems } from './card-validator.js';
 

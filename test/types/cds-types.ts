@@ -1,7 +1,11 @@
 import type { CdsCard, CdsResponse, CdsService, CdsSuggestion } from '@medplum/core';
 import type { z } from 'zod';
 import type { CdsCardOut } from '../../src/domain/findings.js';
-import type { CardSchema, CdsRequestSchema, DiscoveryResponseSchema } from '../../src/http/schemas.js';
+import type {
+  CardSchema,
+  CdsRequestSchema,
+  DiscoveryResponseSchema,
+} from '../../src/schemas/wire-schemas.js';
 
 /** Compiles only when T is assignable to U. */
 type Extends<T extends U, U> = T;
