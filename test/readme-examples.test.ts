@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDemoPatients } from '../src/sandbox/demo-patients.js';
-import { type FhirSandbox, startFhirSandbox } from '../src/sandbox/fhir-sandbox.js';
+import { loadDemoPatients } from '../src/tools/sandbox/demo-patients.js';
+import { type FhirSandbox, startFhirSandbox } from '../src/tools/sandbox/fhir-sandbox.js';
 import { buildTestApp } from './helpers/build-app.js';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { describe, it } from 'vitest';
 import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
-import { putResources } from '../../src/sandbox/load-demo.js';
+import { putResources } from '../../src/tools/sandbox/load-demo.js';
 import { defineDemoPatientSuite } from '../integration/demo-patient-suite.js';
 
 /**

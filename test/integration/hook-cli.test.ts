@@ -4,8 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadDemoPatients } from '../../src/sandbox/demo-patients.js';
-import { type FhirSandbox, startFhirSandbox } from '../../src/sandbox/fhir-sandbox.js';
+import { loadDemoPatients } from '../../src/tools/sandbox/demo-patients.js';
+import { type FhirSandbox, startFhirSandbox } from '../../src/tools/sandbox/fhir-sandbox.js';
 import { buildTestApp } from '../helpers/build-app.js';
 import { freePort } from '../helpers/free-port.js';
 
@@ -39,7 +39,7 @@ afterAll(async () => {
 
 /** npm run hook -- …, as a process. */
 function hook(...args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', 'src/sandbox/hook-cli.ts', ...args], {
+  return run(process.execPath, ['--import', 'tsx', 'src/tools/sandbox/hook-cli.ts', ...args], {
     cwd: ROOT,
     timeout: 30_000,
   });

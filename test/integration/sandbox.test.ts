@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { startFhirSandbox } from '../../src/sandbox/fhir-sandbox.js';
-import { hasPublicData, loadPublicPatients } from '../../src/sandbox/public-data.js';
-import { buildHookRequest, callHook } from '../../src/sandbox/ehr-client.js';
+import { startFhirSandbox } from '../../src/tools/sandbox/fhir-sandbox.js';
+import { hasPublicData, loadPublicPatients } from '../../src/tools/sandbox/public-data.js';
+import { buildHookRequest, callHook } from '../../src/tools/sandbox/ehr-client.js';
 import { buildTestApp } from '../helpers/build-app.js';
 import { defineDemoPatientSuite } from './demo-patient-suite.js';
 

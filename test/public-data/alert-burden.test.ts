@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { CdsCardOut } from '../../src/domain/findings.js';
 import { runService } from '../helpers/build-app.js';
-import { hasPublicData, loadPublicPatients, type PublicPatient } from '../../src/sandbox/public-data.js';
+import {
+  hasPublicData,
+  loadPublicPatients,
+  type PublicPatient,
+} from '../../src/tools/sandbox/public-data.js';
 
 const SERVICES = ['vitamin-d-back-pain', 'spine-preop-vitamin-d', 'b12-drug-risk'] as const;
 

@@ -134,7 +134,7 @@ describe('npm run report', () => {
     const out = join(directory, 'report.html');
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', 'scripts/report.ts', '--from', '2026-11-02', '--to', '2026-11-23', '--out', out],
+      ['--import', 'tsx', 'src/tools/report.ts', '--from', '2026-11-02', '--to', '2026-11-23', '--out', out],
       {
         cwd: ROOT,
         env: { ...process.env, FEEDBACK_SQLITE_FILE: file },
@@ -150,7 +150,7 @@ describe('npm run report', () => {
   it('refuses a missing store and a bad range with a clear message', async () => {
     const missing = await run(
       process.execPath,
-      ['--import', 'tsx', 'scripts/report.ts', '--from', '2026-11-02', '--to', '2026-11-01'],
+      ['--import', 'tsx', 'src/tools/report.ts', '--from', '2026-11-02', '--to', '2026-11-01'],
       {
         cwd: ROOT,
         env: { ...process.env, FEEDBACK_SQLITE_FILE: file },
@@ -159,7 +159,7 @@ describe('npm run report', () => {
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('--from must be before --to') });
     const noStore = await run(
       process.execPath,
-      ['--import', 'tsx', 'scripts/report.ts', '--from', '2026-11-02', '--to', '2026-11-09'],
+      ['--import', 'tsx', 'src/tools/report.ts', '--from', '2026-11-02', '--to', '2026-11-09'],
       {
         cwd: ROOT,
         env: { ...process.env, FEEDBACK_SQLITE_FILE: join(directory, 'nothing-here.sqlite') },

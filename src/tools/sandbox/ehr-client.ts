@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { importJWK, type JWK, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
-import { substituteTokens } from '../fhir/prefetch.js';
+import { substituteTokens } from '../../fhir/prefetch.js';
 
 /** What the service's discovery says of one service and hook. */
 export interface DiscoveredService {

@@ -5,7 +5,7 @@
 // The service runs with its production defaults (rate limit included), except a quieter log level.
 // The load runs in one-minute slices, so the first and last minute's throughput and p99 can be compared.
 import { tmpdir } from 'node:os';
-import { buildHookRequest } from '../../src/sandbox/ehr-client.js';
+import { buildHookRequest } from '../sandbox/ehr-client.js';
 import { createBenchClient, type LoadResult, load, memoryOf, startChild } from './harness.js';
 import { BENCH_PATIENT_ID } from './realistic-patient.js';
 
@@ -24,7 +24,7 @@ if (!(SECONDS >= 120)) {
 }
 
 const sandbox = await startChild(
-  ['--import', 'tsx', 'scripts/bench/sandbox-server.ts'],
+  ['--import', 'tsx', 'src/tools/bench/sandbox-server.ts'],
   { SANDBOX_PORT: '8198' },
   'http://127.0.0.1:8198',
   '/fhir/R4/metadata',

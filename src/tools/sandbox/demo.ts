@@ -1,9 +1,9 @@
 // `npm run demo`: the sandbox FHIR server and the CDS service together, then every demo patient through every
 // service, so a newcomer sees cards within a minute of cloning.
 import { pino } from 'pino';
-import { buildApp } from '../app.js';
-import { loadCatalog } from '../catalog/load-catalog.js';
-import { loadConfig } from '../config.js';
+import { buildApp } from '../../app.js';
+import { loadCatalog } from '../../catalog/load-catalog.js';
+import { loadConfig } from '../../config.js';
 import { buildHookRequest, callHook } from './ehr-client.js';
 import { formatCards } from './print-cards.js';
 import { startSandboxWithData } from './sandbox-with-data.js';

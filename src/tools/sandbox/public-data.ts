@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * The public Synthea and SMART patients in ../shared/fhir-data, read in place (never copied into the
  * project). Absent on machines without that folder: callers skip.
  */
-export const FHIR_DATA_DIR = fileURLToPath(new URL('../../../shared/fhir-data/', import.meta.url));
+export const FHIR_DATA_DIR = fileURLToPath(new URL('../../../../shared/fhir-data/', import.meta.url));
 export const hasPublicData = existsSync(FHIR_DATA_DIR);
 
 export interface PublicPatient {

@@ -1,5 +1,5 @@
 // The sandbox FHIR server for the no-prefetch benchmarks, with the benchmark patient loaded.
-import { startFhirSandbox } from '../../src/sandbox/fhir-sandbox.js';
+import { startFhirSandbox } from '../sandbox/fhir-sandbox.js';
 import { realisticPatient } from './realistic-patient.js';
 
 const sandbox = await startFhirSandbox({

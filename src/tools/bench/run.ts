@@ -2,7 +2,7 @@
 // ceiling for the same payloads. Every server runs in its own process; the figures are comparable within
 // one run (the machine is shared), so the ratios are what to read.
 import { cpus, tmpdir } from 'node:os';
-import { buildHookRequest } from '../../src/sandbox/ehr-client.js';
+import { buildHookRequest } from '../sandbox/ehr-client.js';
 import { type Child, createBenchClient, type LoadResult, load, memoryOf, startChild } from './harness.js';
 import { BENCH_PATIENT_ID } from './realistic-patient.js';
 
@@ -167,7 +167,7 @@ function format(rows: readonly Row[]): string {
 
 const rows: Row[] = [];
 const sandbox = await startChild(
-  ['--import', 'tsx', 'scripts/bench/sandbox-server.ts'],
+  ['--import', 'tsx', 'src/tools/bench/sandbox-server.ts'],
   { SANDBOX_PORT: String(SANDBOX_PORT) },
   `http://127.0.0.1:${SANDBOX_PORT}`,
   '/fhir/R4/metadata',
@@ -227,7 +227,7 @@ try {
       throw new Error(`the authenticated service answered ${first.status}`);
     }
     const ceilingChild = await startChild(
-      ['--import', 'tsx', 'scripts/bench/auth-ceiling-server.ts'],
+      ['--import', 'tsx', 'src/tools/bench/auth-ceiling-server.ts'],
       {
         PORT: String(CEILING_PORT),
         CEILING_JWKS: JSON.stringify(client.publicJwks),
@@ -259,7 +259,7 @@ try {
     const body = bodies.get(serviceId)?.withPrefetch ?? '';
     const path = `/cds-services/${serviceId}`;
     const ceilingChild = await startChild(
-      ['--import', 'tsx', 'scripts/bench/ceiling-server.ts'],
+      ['--import', 'tsx', 'src/tools/bench/ceiling-server.ts'],
       { PORT: String(CEILING_PORT) },
       `http://127.0.0.1:${CEILING_PORT}`,
     );

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const DEMO_PATIENTS_DIR = fileURLToPath(
-  new URL('../../cds-hooks/examples/patients/', import.meta.url),
+  new URL('../../../cds-hooks/examples/patients/', import.meta.url),
 );
 
 export interface DemoPatient {

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import packageJson from '../../package.json' with { type: 'json' };
 
-const SCRIPT = fileURLToPath(new URL('../../scripts/require-node.mjs', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../../src/tools/require-node.mjs', import.meta.url));
 const SYSTEM_NODE = '/usr/bin/node';
 const systemMajor = existsSync(SYSTEM_NODE)
   ? Number(/^v(\d+)/.exec(execFileSync(SYSTEM_NODE, ['--version'], { encoding: 'utf8' }))?.[1])
@@ -12,7 +12,7 @@ const systemMajor = existsSync(SYSTEM_NODE)
 
 describe('npm start checks the Node version first (prestart)', () => {
   it('is wired into prestart, before the build', () => {
-    expect(packageJson.scripts.prestart).toMatch(/^node scripts\/require-node\.mjs && /);
+    expect(packageJson.scripts.prestart).toMatch(/^node src\/tools\/require-node\.mjs && /);
   });
 
   it('lets a new enough Node through', () => {

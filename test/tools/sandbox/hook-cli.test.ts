@@ -4,18 +4,18 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildTestApp } from '../helpers/build-app.js';
-import { freePort } from '../helpers/free-port.js';
+import { buildTestApp } from '../../helpers/build-app.js';
+import { freePort } from '../../helpers/free-port.js';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** `npm run hook -- …` as a process; resolves with its exit code and what it wrote. */
 async function hook(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(
       process.execPath,
-      ['--import', 'tsx', 'src/sandbox/hook-cli.ts', ...args],
+      ['--import', 'tsx', 'src/tools/sandbox/hook-cli.ts', ...args],
       {
         cwd: ROOT,
         timeout: 30_000,

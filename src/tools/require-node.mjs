@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import process from 'node:process';
 import { URL } from 'node:url';
 
-const required = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).engines.node;
+const required = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).engines
+  .node;
 const [wantMajor = 0, wantMinor = 0] = /(\d+)\.(\d+)/.exec(required)?.slice(1).map(Number) ?? [];
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 

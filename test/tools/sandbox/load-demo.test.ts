@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { waitForFhirServer } from '../../src/sandbox/load-demo.js';
+import { waitForFhirServer } from '../../../src/tools/sandbox/load-demo.js';
 
 describe('load-demo waits for the FHIR server', () => {
   it('retries with a progress line while the server boots, then goes on', async () => {
