@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HookName } from '../src/domain/patient-record.js';
+import type { HookName } from '../src/domain/hooks.js';
 import { buildTestApp, defaultCatalog } from './helpers/build-app.js';
 import { responseProblems } from './helpers/card-validator.js';
 

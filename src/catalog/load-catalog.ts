@@ -10,7 +10,7 @@ import {
   type RuleId,
 } from '../domain/catalog.js';
 import { RULES } from '../domain/evaluate.js';
-import { HOOK_NAMES, type HookName } from '../domain/patient-record.js';
+import { HOOK_NAMES, type HookName } from '../domain/hooks.js';
 
 /** Prefetch tokens CDS Hooks 2.0 allows: root-level primitive context fields and the user tokens. */
 const ALLOWED_TOKENS = new Set([

@@ -1,6 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { CdsServiceDefinition } from '../catalog/load-catalog.js';
-import type { HookName } from '../domain/patient-record.js';
+import type { HookName } from '../domain/hooks.js';
 import { BadRequestError, PayloadTooLargeError, quoteName } from '../errors.js';
 import { resourceProblem } from '../fhir/resource-shapes.js';
 import { formatIssues } from '../schemas/format-issues.js';

@@ -9,9 +9,7 @@ import type {
   Resource,
   ServiceRequest,
 } from '@medplum/fhirtypes';
-
-export type HookName = 'patient-view' | 'order-select' | 'order-sign';
-export const HOOK_NAMES: readonly HookName[] = ['patient-view', 'order-select', 'order-sign'];
+import type { HookName } from './hooks.js';
 
 /** The patient's FHIR data the rules read, whether it came from prefetch or the FHIR server. */
 export interface PatientRecord {

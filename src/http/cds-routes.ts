@@ -5,7 +5,7 @@ import { createAuthHook } from './auth-hook.js';
 import { BadRequestError, PayloadTooLargeError, ServiceNotFoundError } from '../errors.js';
 import { nullValueProblem } from './null-values.js';
 import type { CdsEndpoint, CdsServiceDefinition } from '../catalog/load-catalog.js';
-import type { HookName } from '../domain/patient-record.js';
+import type { HookName } from '../domain/hooks.js';
 import {
   CdsRequestSchema,
   CdsResponseSchema,
