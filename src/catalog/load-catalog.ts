@@ -8,7 +8,7 @@ import {
   OrderCatalogSchema,
   RULE_IDS,
   type RuleId,
-} from '../domain/catalog.js';
+} from '../domain/card-and-order-schemas.js';
 import { RULES } from '../domain/evaluate.js';
 import { HOOK_NAMES, type HookName } from '../domain/hooks.js';
 

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { VerifiedClient } from '../auth/jwt-verifier.js';
 import type { CdsServiceDefinition } from '../catalog/load-catalog.js';
 import type { Config } from '../config.js';
-import type { RuleId } from '../domain/catalog.js';
+import type { RuleId } from '../domain/card-and-order-schemas.js';
 import { evaluateRules, RULES } from '../domain/evaluate.js';
 import type { Finding } from '../domain/findings.js';
 import { countFutureDatedResults } from '../domain/lab-results.js';

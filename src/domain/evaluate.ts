@@ -1,5 +1,5 @@
 import type { ClinicalConfig } from './clinical-config.js';
-import type { RuleId } from './catalog.js';
+import type { RuleId } from './card-and-order-schemas.js';
 import { currentPregnancy } from './conditions.js';
 import { ageInYears, parseFhirDate } from './fhir-time.js';
 import type { Finding } from './findings.js';

@@ -1,5 +1,5 @@
 import type { Resource } from '@medplum/fhirtypes';
-import type { LabKey, MedicationKey, OrderCatalog } from './catalog.js';
+import type { LabKey, MedicationKey, OrderCatalog } from './card-and-order-schemas.js';
 import { codesOf, conceptText } from './codings.js';
 import { medicationConcept } from './medications.js';
 import type { PatientRecord } from './patient-record.js';

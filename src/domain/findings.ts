@@ -1,6 +1,6 @@
 import type { CdsCard, CdsLink } from '@medplum/core';
 import type { Coding } from '@medplum/fhirtypes';
-import type { LabKey, MedicationKey, NoteId, RuleId, SituationId } from './catalog.js';
+import type { LabKey, MedicationKey, NoteId, RuleId, SituationId } from './card-and-order-schemas.js';
 
 export type Indicator = CdsCard['indicator'];
 

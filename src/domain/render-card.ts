@@ -1,6 +1,6 @@
 import type { CdsSuggestion } from '@medplum/core';
 import type { MedicationRequest, ServiceRequest } from '@medplum/fhirtypes';
-import type { CardCatalog, OrderCatalog } from './catalog.js';
+import type { CardCatalog, OrderCatalog } from './card-and-order-schemas.js';
 import type { OrderLookup } from './existing-orders.js';
 import { addWeeks, formatDate } from './fhir-time.js';
 import { uuidv5 } from './uuid-v5.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SITUATION_IDS } from '../../src/domain/catalog.js';
+import { SITUATION_IDS } from '../../src/domain/card-and-order-schemas.js';
 import { createOrderLookup } from '../../src/domain/existing-orders.js';
 import type { Finding } from '../../src/domain/findings.js';
 import { renderCard } from '../../src/domain/render-card.js';

@@ -19,15 +19,9 @@ import {
 } from '../medications.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { B12_LOWERING_DRUGS, B12_LOWERING_DRUGS_SHORT, type DrugClass } from '../value-sets.js';
-import {
-  capitalise,
-  classifyB12,
-  conditionFact,
-  listWords,
-  resultFact,
-  shortLabel,
-  summaryValue,
-} from './shared.js';
+import { capitalise, listWords, shortLabel } from './card-words.js';
+import { classifyB12 } from './classify-results.js';
+import { conditionFact, resultFact, summaryValue } from './result-facts.js';
 
 type LoweringDrug = keyof typeof B12_LOWERING_DRUGS;
 const LOWERING_DRUGS = Object.keys(B12_LOWERING_DRUGS) as LoweringDrug[];

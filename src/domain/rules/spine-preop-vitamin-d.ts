@@ -6,7 +6,10 @@ import { vitaminDResults } from '../lab-results.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { plannedSpineSurgeries, type SpineSurgery, spineSurgeryOrders } from '../spine-surgery.js';
 import { vitaminDSafety } from '../vitamin-d-safety.js';
-import { classifyVitaminD, repletionSuggestions, resultFact, shortLabel, summaryValue } from './shared.js';
+import { shortLabel } from './card-words.js';
+import { classifyVitaminD } from './classify-results.js';
+import { repletionSuggestions } from './repletion.js';
+import { resultFact, summaryValue } from './result-facts.js';
 
 function surgeryInFocus(
   record: PatientRecord,

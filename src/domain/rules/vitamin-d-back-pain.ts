@@ -7,15 +7,10 @@ import { currentDrugUse, type DrugUse } from '../medications.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { recentSpineSurgery } from '../spine-surgery.js';
 import { vitaminDSafety } from '../vitamin-d-safety.js';
-import {
-  capitalise,
-  classifyVitaminD,
-  conditionFact,
-  repletionSuggestions,
-  resultFact,
-  shortLabel,
-  summaryValue,
-} from './shared.js';
+import { capitalise, shortLabel } from './card-words.js';
+import { classifyVitaminD } from './classify-results.js';
+import { repletionSuggestions } from './repletion.js';
+import { conditionFact, resultFact, summaryValue } from './result-facts.js';
 
 /**
  * Change 9: the untested card stays quiet while a result at or above target lies within the quiet window

@@ -1,0 +1,26 @@
+/** Small wording helpers for card summaries and details. */
+
+/** "a and b", "a, b and c". */
+export function listWords(words: readonly string[]): string {
+  if (words.length <= 1) {
+    return words[0] ?? '';
+  }
+  return `${words.slice(0, -1).join(', ')} and ${words[words.length - 1] ?? ''}`;
+}
+
+export function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/**
+ * Names from the EHR (procedures, products) can be long; summaries must stay under 140 characters.
+ * Cuts at a word boundary.
+ */
+export function shortLabel(name: string, max = 40): string {
+  if (name.length <= max) {
+    return name;
+  }
+  const cut = name.slice(0, max);
+  const lastSpace = cut.lastIndexOf(' ');
+  return `${(lastSpace > max / 2 ? cut.slice(0, lastSpace) : cut).trimEnd()}…`;
+}

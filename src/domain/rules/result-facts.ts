@@ -1,0 +1,58 @@
+import type { Condition } from '@medplum/fhirtypes';
+import { conditionName, conditionOnset } from '../conditions.js';
+import { formatDate } from '../fhir-time.js';
+import type { LabResult } from '../lab-results.js';
+import { formatNumber, REPORTING_UNIT } from '../units.js';
+
+/** How a result or condition is written in a card: labels, values as reported and converted, facts. */
+export const ANALYTE_LABEL = {
+  vitaminD: '25-hydroxyvitamin D',
+  b12: 'Vitamin B12',
+  holoTc: 'Active B12 (holotranscobalamin)',
+  calcium: 'Serum calcium',
+} as const;
+
+function comparatorPrefix(result: LabResult): string {
+  return result.comparator ?? '';
+}
+
+/** The value as reported, e.g. "19 nmol/L" or "<5 ng/mL". */
+export function reportedValue(result: LabResult): string {
+  const unit = result.reportedUnit ? ` ${result.reportedUnit}` : '';
+  return `${comparatorPrefix(result)}${formatNumber(result.reportedValue)}${unit}`;
+}
+
+/**
+ * The value for a card (change 12): in the unit the lab reported, converted in brackets where that unit is
+ * not the threshold's: "62 nmol/L (24.8 ng/mL)". An active B12 result is called active B12.
+ */
+export function summaryValue(result: LabResult): string {
+  return `${result.analyte === 'holoTc' ? 'active B12 ' : ''}${displayValue(result)}`;
+}
+
+/** The value converted where the lab reported another unit: "19 nmol/L (7.6 ng/mL)". */
+export function displayValue(result: LabResult): string {
+  const reported = reportedValue(result);
+  const normalised = result.normalisedValue;
+  const reportingUnit = REPORTING_UNIT[result.analyte];
+  if (normalised === undefined || result.reportedUnit?.toLowerCase() === reportingUnit.toLowerCase()) {
+    return reported;
+  }
+  const converted = `${comparatorPrefix(result)}${formatNumber(normalised)} ${reportingUnit}`;
+  return converted === reported ? reported : `${reported} (${converted})`;
+}
+
+export function resultFact(result: LabResult): string {
+  const uninterpreted = result.normalisedValue === undefined ? ' (not interpreted: unit not recognised)' : '';
+  const alongside = (result.alongside ?? [])
+    .map(
+      (other) => `; measured with it: ${ANALYTE_LABEL[other.analyte].toLowerCase()} ${displayValue(other)}`,
+    )
+    .join('');
+  return `${ANALYTE_LABEL[result.analyte]}: ${displayValue(result)} on ${formatDate(result.time)}${uninterpreted}${alongside}`;
+}
+
+export function conditionFact(condition: Condition): string {
+  const onset = conditionOnset(condition);
+  return `${conditionName(condition)}${onset ? ` (since ${formatDate(onset)})` : ''}`;
+}
