@@ -3,7 +3,13 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FeedbackService, openFeedbackService } from '../../src/feedback/feedback-service.js';
 import { chronicLowBackPain, NOW, patient } from '../helpers/builders.js';
-import { buildTestApp, defaultCatalog, prefetchFor, testConfig } from '../helpers/build-app.js';
+import {
+  buildTestApp,
+  defaultCatalog,
+  prefetchFor,
+  testConfig,
+  viewBackPainPatient,
+} from '../helpers/build-app.js';
 
 const DAY = 86_400_000;
 let feedback: FeedbackService;
@@ -21,22 +27,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([today.close(), in29Days.close(), in31Days.close()]);
 });
-
-async function viewPatient(app: FastifyInstance, patientId: string) {
-  const templates = (await defaultCatalog()).services.get('vitamin-d-back-pain')!.prefetch;
-  const response = await app.inject({
-    method: 'POST',
-    url: '/cds-services/vitamin-d-back-pain',
-    payload: {
-      hook: 'patient-view',
-      hookInstance: crypto.randomUUID(),
-      context: { userId: 'Practitioner/1', patientId },
-      prefetch: prefetchFor(templates, [patient(patientId), chronicLowBackPain({ patientId })], patientId),
-    },
-  });
-  expect(response.statusCode).toBe(200);
-  return response.json<{ cards: { uuid: string; suggestions: { uuid: string }[] }[] }>().cards;
-}
 
 function sendFeedback(app: FastifyInstance, items: Record<string, unknown>[]) {
   return app.inject({
@@ -61,23 +51,23 @@ const overridden = (card: string, code: string) => ({
 
 describe('snoozing an overridden card', () => {
   it('keeps the rule quiet for that patient only, in every replica, and speaks again after 30 days', async () => {
-    const [card] = await viewPatient(today, 'snooze-a');
+    const [card] = await viewBackPainPatient(today, 'snooze-a');
     expect(card).toBeDefined();
     const response = await sendFeedback(today, [overridden(card!.uuid, 'tested-elsewhere')]);
     expect(response.statusCode).toBe(200);
     expect(response.json()).toEqual({ received: 1, stored: 1, unknownCards: 0 });
 
-    expect(await viewPatient(today, 'snooze-a')).toEqual([]);
-    expect(await viewPatient(in29Days, 'snooze-a')).toEqual([]);
-    expect(await viewPatient(today, 'snooze-b')).toHaveLength(1);
-    expect(await viewPatient(in31Days, 'snooze-a')).toHaveLength(1);
+    expect(await viewBackPainPatient(today, 'snooze-a')).toEqual([]);
+    expect(await viewBackPainPatient(in29Days, 'snooze-a')).toEqual([]);
+    expect(await viewBackPainPatient(today, 'snooze-b')).toHaveLength(1);
+    expect(await viewBackPainPatient(in31Days, 'snooze-a')).toHaveLength(1);
   });
 
   it('does not snooze for "not clinically indicated", or on acceptance', async () => {
-    const [first] = await viewPatient(today, 'snooze-c');
+    const [first] = await viewBackPainPatient(today, 'snooze-c');
     await sendFeedback(today, [overridden(first!.uuid, 'not-clinically-indicated')]);
-    expect(await viewPatient(today, 'snooze-c')).toHaveLength(1);
-    const [second] = await viewPatient(today, 'snooze-d');
+    expect(await viewBackPainPatient(today, 'snooze-c')).toHaveLength(1);
+    const [second] = await viewBackPainPatient(today, 'snooze-d');
     await sendFeedback(today, [
       {
         card: second!.uuid,
@@ -86,11 +76,11 @@ describe('snoozing an overridden card', () => {
         outcomeTimestamp: NOW.toISOString(),
       },
     ]);
-    expect(await viewPatient(today, 'snooze-d')).toHaveLength(1);
+    expect(await viewBackPainPatient(today, 'snooze-d')).toHaveLength(1);
   });
 
   it('stores a repeated feedback item once', async () => {
-    const [card] = await viewPatient(today, 'snooze-e');
+    const [card] = await viewBackPainPatient(today, 'snooze-e');
     const items = [overridden(card!.uuid, 'patient-declined')];
     expect((await sendFeedback(today, items)).json()).toEqual({ received: 1, stored: 1, unknownCards: 0 });
     expect((await sendFeedback(in29Days, items)).json()).toEqual({ received: 1, stored: 0, unknownCards: 0 });

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chronicLowBackPain, NOW, patient } from '../helpers/builders.js';
-import { buildTestApp, defaultCatalog, prefetchFor } from '../helpers/build-app.js';
+import { buildTestApp, defaultCatalog, prefetchFor, viewBackPainPatient } from '../helpers/build-app.js';
 import { freePort } from '../helpers/free-port.js';
 import { createTemporaryDatabase, postgresUnavailable } from '../helpers/postgres.js';
 
@@ -86,22 +86,6 @@ async function waitFor(check: () => Promise<boolean>, timeoutMs = 15_000): Promi
   }
 }
 
-async function viewPatient(app: FastifyInstance, patientId: string) {
-  const templates = (await defaultCatalog()).services.get('vitamin-d-back-pain')!.prefetch;
-  const response = await app.inject({
-    method: 'POST',
-    url: '/cds-services/vitamin-d-back-pain',
-    payload: {
-      hook: 'patient-view',
-      hookInstance: crypto.randomUUID(),
-      context: { userId: 'Practitioner/1', patientId },
-      prefetch: prefetchFor(templates, [patient(patientId), chronicLowBackPain({ patientId })], patientId),
-    },
-  });
-  expect(response.statusCode).toBe(200);
-  return response.json<{ cards: { uuid: string }[] }>().cards;
-}
-
 const snoozeFeedback = (card: string, at: Date) => ({
   feedback: [
     {
@@ -162,17 +146,17 @@ describe('a database outage', () => {
     };
     try {
       // Healthy: a snooze hides the card.
-      const [card] = await viewPatient(app, 'outage-a');
+      const [card] = await viewBackPainPatient(app, 'outage-a');
       expect((await postFeedback(app, snoozeFeedback(card!.uuid, clock))).statusCode).toBe(200);
       later();
-      expect(await viewPatient(app, 'outage-a')).toEqual([]);
+      expect(await viewBackPainPatient(app, 'outage-a')).toEqual([]);
       expect(await metric(app, 'cds_feedback_store_up')).toBe(1);
 
       await proxy.cut();
       later();
       // Cards are shown, unsnoozed, and the skip is counted.
-      expect(await viewPatient(app, 'outage-a')).toHaveLength(1);
-      const [unrecorded] = await viewPatient(app, 'outage-b');
+      expect(await viewBackPainPatient(app, 'outage-a')).toHaveLength(1);
+      const [unrecorded] = await viewBackPainPatient(app, 'outage-b');
       expect(await metric(app, 'cds_feedback_store_up')).toBe(0);
       expect(await metric(app, 'cds_snooze_reads_skipped_total')).toBeGreaterThanOrEqual(1);
       // Feedback is refused, with when to retry, and nothing is acknowledged.
@@ -193,8 +177,8 @@ describe('a database outage', () => {
       expect(await storedCards([unrecorded!.uuid])).toEqual([unrecorded!.uuid]);
       expect(await metric(app, 'cds_feedback_store_up')).toBe(1);
       later();
-      expect(await viewPatient(app, 'outage-a')).toEqual([]);
-      expect(await viewPatient(app, 'outage-b')).toEqual([]);
+      expect(await viewBackPainPatient(app, 'outage-a')).toEqual([]);
+      expect(await viewBackPainPatient(app, 'outage-b')).toEqual([]);
     } finally {
       await app.close();
       await proxy.cut();
@@ -217,7 +201,7 @@ describe('a database outage', () => {
       env: { DATABASE_URL: throughProxy(proxy.port), FEEDBACK_HASH_KEY: HASH_KEY },
     });
     try {
-      const [card] = await viewPatient(app, 'outage-c');
+      const [card] = await viewBackPainPatient(app, 'outage-c');
       expect(card).toBeDefined();
       expect((await postFeedback(app, snoozeFeedback(card!.uuid, NOW))).statusCode).toBe(503);
       await proxy.restore();

@@ -10,7 +10,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { type FeedbackService, openFeedbackService } from '../../src/feedback/feedback-service.js';
 import type { CdsCardOut } from '../../src/domain/findings.js';
 import type { CdsRequestBody } from '../../src/schemas/wire-schemas.js';
-import { NOW, PATIENT_ID } from './builders.js';
+import { chronicLowBackPain, NOW, patient, PATIENT_ID } from './builders.js';
 import { responseProblems } from './card-validator.js';
 
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -186,4 +186,21 @@ export function suggestedCodes(card: CdsCardOut): string[] {
     };
     return `${String(resource['resourceType'])} ${concept.coding[0]?.code ?? ''}`;
   });
+}
+
+/** A patient-view call to vitamin-d-back-pain for a patient with chronic back pain and no vitamin D result. */
+export async function viewBackPainPatient(app: FastifyInstance, patientId: string) {
+  const templates = (await defaultCatalog()).services.get('vitamin-d-back-pain')!.prefetch;
+  const response = await app.inject({
+    method: 'POST',
+    url: '/cds-services/vitamin-d-back-pain',
+    payload: {
+      hook: 'patient-view',
+      hookInstance: crypto.randomUUID(),
+      context: { userId: 'Practitioner/1', patientId },
+      prefetch: prefetchFor(templates, [patient(patientId), chronicLowBackPain({ patientId })], patientId),
+    },
+  });
+  expect(response.statusCode).toBe(200);
+  return response.json<{ cards: { uuid: string; suggestions: { uuid: string }[] }[] }>().cards;
 }
