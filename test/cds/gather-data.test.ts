@@ -108,7 +108,10 @@ describe('gatherData: where the data comes from', () => {
 
   it('leaves out and counts what the server returned unusable, and says so in the log', async () => {
     // A code of the wrong type: the rules could not read it. Only the conditions key returns it.
-    const unusable = { ...chronicLowBackPain({ id: 'pain-bad', patientId: PATIENT }), code: 'back pain' };
+    const unusable = {
+      ...chronicLowBackPain({ id: 'pain-bad', patientId: PATIENT }),
+      code: 'back pain',
+    } as unknown as Resource;
     const server = await startFakeFhirServer({ resources: [...record, unusable] });
     try {
       const { run, lines } = await gather(request({ fhirServer: server.baseUrl }));

@@ -35,7 +35,7 @@ function bareDrafts(count: number): Resource[] {
   return Array.from({ length: count }, (_, index) => ({
     resourceType: 'MedicationRequest',
     id: `d${index}`,
-  }));
+  })) as Resource[];
 }
 
 /** The error a step throws, for assertions on its class, status and message. */

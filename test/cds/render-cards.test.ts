@@ -15,7 +15,7 @@ import {
   PATIENT_ID,
   serviceRequest,
 } from '../helpers/builders.js';
-import { defaultCatalog, suggestedCodes } from '../helpers/build-app.js';
+import { defaultCatalog, suggestedCodes, suggestedResources } from '../helpers/build-app.js';
 import { responseProblems } from '../helpers/card-validator.js';
 
 const HOOK_INSTANCE = '5d3c1b2a-7e6f-4a8b-9c0d-1e2f3a4b5c6d';
@@ -160,8 +160,9 @@ describe('renderCards', () => {
     );
     expect(again?.uuid).toBe(signed?.uuid);
     expect(viaSelect?.uuid).not.toBe(signed?.uuid);
-    const action = signed?.suggestions?.[0]?.actions?.[0] as { resource: { subject: unknown } } | undefined;
-    expect(action?.resource.subject).toEqual({ reference: `Patient/${PATIENT_ID}` });
+    expect(suggestedResources(signed!).map((resource) => resource['subject'])).toEqual([
+      { reference: `Patient/${PATIENT_ID}` },
+    ]);
   });
 
   it('no findings, no cards', () => {
