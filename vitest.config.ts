@@ -14,7 +14,7 @@ const INTEGRATION = [
   'test/tools/sandbox/hook-cli.test.ts',
   'test/tools/require-node.test.ts',
   'test/readme-examples.test.ts',
-  'test/report/**/*.test.ts',
+  'test/tools/report/**/*.test.ts',
 ];
 
 export default defineConfig({

@@ -3,10 +3,10 @@
 // the SQLite file under DATA_DIR / FEEDBACK_SQLITE_FILE).
 import { existsSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.js';
-import { createPostgresStore } from '../feedback/postgres-store.js';
-import { createSqliteStore } from '../feedback/sqlite-store.js';
-import { gatherCardReport, renderCardReport } from '../report/card-report.js';
+import { ConfigError, loadConfig } from '../../config.js';
+import { createPostgresStore } from '../../feedback/postgres-store.js';
+import { createSqliteStore } from '../../feedback/sqlite-store.js';
+import { gatherCardReport, renderCardReport } from './card-report.js';
 
 const USAGE =
   'Usage: npm run report -- --from <YYYY-MM-DD or date-time> --to <YYYY-MM-DD or date-time, exclusive> [--out <file.html>]\n';

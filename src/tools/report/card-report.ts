@@ -1,5 +1,5 @@
 import { addWeeks, max, min, startOfISOWeek } from 'date-fns';
-import type { AnalyticsRow } from '../feedback/feedback-store.js';
+import type { AnalyticsRow } from '../../feedback/feedback-store.js';
 
 /** What the report shows: the totals of the range per service and rule, and the same counts per week. */
 export interface CardReport {

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FeedbackItem, FeedbackStore, ShownCard } from '../../src/feedback/feedback-store.js';
-import { createSqliteStore } from '../../src/feedback/sqlite-store.js';
-import { gatherCardReport, renderCardReport } from '../../src/report/card-report.js';
+import type { FeedbackItem, FeedbackStore, ShownCard } from '../../../src/feedback/feedback-store.js';
+import { createSqliteStore } from '../../../src/feedback/sqlite-store.js';
+import { gatherCardReport, renderCardReport } from '../../../src/tools/report/card-report.js';
 
 const run = promisify(execFile);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHROMIUM = '/usr/bin/chromium';
 const FROM = new Date('2026-11-02T00:00:00Z');
 const TO = new Date('2026-11-23T00:00:00Z');
@@ -134,7 +134,17 @@ describe('npm run report', () => {
     const out = join(directory, 'report.html');
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', 'src/tools/report.ts', '--from', '2026-11-02', '--to', '2026-11-23', '--out', out],
+      [
+        '--import',
+        'tsx',
+        'src/tools/report/main.ts',
+        '--from',
+        '2026-11-02',
+        '--to',
+        '2026-11-23',
+        '--out',
+        out,
+      ],
       {
         cwd: ROOT,
         env: { ...process.env, FEEDBACK_SQLITE_FILE: file },
@@ -150,7 +160,7 @@ describe('npm run report', () => {
   it('refuses a missing store and a bad range with a clear message', async () => {
     const missing = await run(
       process.execPath,
-      ['--import', 'tsx', 'src/tools/report.ts', '--from', '2026-11-02', '--to', '2026-11-01'],
+      ['--import', 'tsx', 'src/tools/report/main.ts', '--from', '2026-11-02', '--to', '2026-11-01'],
       {
         cwd: ROOT,
         env: { ...process.env, FEEDBACK_SQLITE_FILE: file },
@@ -159,7 +169,7 @@ describe('npm run report', () => {
     expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('--from must be before --to') });
     const noStore = await run(
       process.execPath,
-      ['--import', 'tsx', 'src/tools/report.ts', '--from', '2026-11-02', '--to', '2026-11-09'],
+      ['--import', 'tsx', 'src/tools/report/main.ts', '--from', '2026-11-02', '--to', '2026-11-09'],
       {
         cwd: ROOT,
         env: { ...process.env, FEEDBACK_SQLITE_FILE: join(directory, 'nothing-here.sqlite') },
