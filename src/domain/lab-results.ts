@@ -1,5 +1,5 @@
 import type { Observation } from '@medplum/fhirtypes';
-import { addDays, parseFhirDate } from './fhir-time.js';
+import { DAY_MS, parseFhirDate } from './fhir-time.js';
 import { type Analyte, normaliseValue } from './units.js';
 import {
   B12_BLOOD_LOINC,
@@ -94,7 +94,7 @@ function resultTime(observation: Observation): Date | undefined {
 const FUTURE_TOLERANCE_DAYS = 1;
 
 function isFutureDated(time: Date, now: Date): boolean {
-  return time > addDays(now, FUTURE_TOLERANCE_DAYS);
+  return time.getTime() > now.getTime() + FUTURE_TOLERANCE_DAYS * DAY_MS;
 }
 
 /** The observation's first LOINC code in a set, scanning the codings without building arrays (hot path). */
