@@ -5,6 +5,7 @@ import { cpus, tmpdir } from 'node:os';
 import { buildHookRequest } from '../sandbox/ehr-client.js';
 import { type Child, createBenchClient, type LoadResult, load, memoryOf, startChild } from './harness.js';
 import { BENCH_PATIENT_ID } from './realistic-patient.js';
+import { measureStepSplit, type StepSplit } from './step-split.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 8);
 const STEADY_RATE = 300;
@@ -18,6 +19,12 @@ const SANDBOX_PORT = 8199;
 const ONLY_AUTH = process.env['BENCH_ONLY'] === 'auth';
 /** More than the service can verify per second (ES384 costs ~0.8 ms of CPU): tokens are never reused. */
 const AUTH_CALLS_PER_SECOND_BOUND = 2000;
+/** BENCH_CPU_PROF=DIR writes a V8 CPU profile of every service process into DIR (open it in Chrome DevTools). */
+const CPU_PROFILE_DIR = process.env['BENCH_CPU_PROF'];
+const SERVICE_COMMAND = [
+  ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : []),
+  'dist/server.js',
+];
 
 const serviceEnv = (extra: Record<string, string> = {}) => ({
   PORT: String(SERVICE_PORT),
@@ -165,7 +172,33 @@ function format(rows: readonly Row[]): string {
   return [render(header), render(widths.map((width) => '-'.repeat(width))), ...lines.map(render)].join('\n');
 }
 
+/** Runs of each step in the in-process split (after its warm-up). */
+const SPLIT_RUNS = 2000;
+
+/** The split of one authenticated call, beside what the service and the ceiling spent per call over HTTP. */
+function formatSplit(split: StepSplit, row: Row): string {
+  const serviceMicros = row.steady?.cpuMicrosPerCall;
+  const lines = split.steps.map(({ step, micros }) => [step, micros.toFixed(0)]);
+  lines.push(['all steps', split.totalMicros.toFixed(0)]);
+  if (serviceMicros !== undefined) {
+    lines.push([
+      `HTTP and Fastify (hooks, headers, limits, metrics): the service's ${serviceMicros.toFixed(0)} µs at ${STEADY_RATE}/s less the steps`,
+      (serviceMicros - split.totalMicros).toFixed(0),
+    ]);
+  }
+  if (row.ceiling?.cpuMicrosPerCall !== undefined) {
+    lines.push(['the authenticated ceiling, whole call', row.ceiling.cpuMicrosPerCall.toFixed(0)]);
+  }
+  const width = Math.max(...lines.map(([step]) => step?.length ?? 0));
+  return [
+    `| ${'step'.padEnd(width)} | CPU µs/call |`,
+    `| ${'-'.repeat(width)} | ----------- |`,
+    ...lines.map(([step, micros]) => `| ${(step ?? '').padEnd(width)} | ${(micros ?? '').padStart(11)} |`),
+  ].join('\n');
+}
+
 const rows: Row[] = [];
+let split: { serviceId: string; result: StepSplit; row: Row };
 const sandbox = await startChild(
   ['--import', 'tsx', 'src/tools/bench/sandbox-server.ts'],
   { SANDBOX_PORT: String(SANDBOX_PORT) },
@@ -177,7 +210,7 @@ try {
   // Bodies as an EHR builds them: complete prefetch read from the same FHIR server, or none.
   const bodies = new Map<string, { withPrefetch: string; withoutPrefetch: string }>();
   {
-    const service = await startChild(['dist/server.js'], serviceEnv(), `http://127.0.0.1:${SERVICE_PORT}`);
+    const service = await startChild(SERVICE_COMMAND, serviceEnv(), `http://127.0.0.1:${SERVICE_PORT}`);
     for (const serviceId of SERVICES) {
       const common = {
         serviceUrl: service.url,
@@ -209,7 +242,7 @@ try {
     const client = await createBenchClient();
     const base = `http://127.0.0.1:${SERVICE_PORT}`;
     const service = await startChild(
-      ['dist/server.js'],
+      SERVICE_COMMAND,
       serviceEnv({ AUTH_ISSUERS: client.issuers, PUBLIC_BASE_URL: base }),
       base,
     );
@@ -254,6 +287,19 @@ try {
     );
     rows.push({ ...row, ceiling });
     await service.stop();
+    // The same call, step by step, in this process (the servers are stopped, so nothing else runs here).
+    split = {
+      serviceId,
+      row: { ...row, ceiling },
+      result: await measureStepSplit({
+        serviceId,
+        body,
+        issuers: client.issuers,
+        publicBaseUrl: base,
+        nextToken: await client.sign(`${base}${path}`, SPLIT_RUNS * 2),
+        runs: SPLIT_RUNS,
+      }),
+    };
   }
   for (const serviceId of ONLY_AUTH ? [] : SERVICES) {
     const body = bodies.get(serviceId)?.withPrefetch ?? '';
@@ -263,7 +309,7 @@ try {
       { PORT: String(CEILING_PORT) },
       `http://127.0.0.1:${CEILING_PORT}`,
     );
-    const service = await startChild(['dist/server.js'], serviceEnv(), `http://127.0.0.1:${SERVICE_PORT}`);
+    const service = await startChild(SERVICE_COMMAND, serviceEnv(), `http://127.0.0.1:${SERVICE_PORT}`);
     // Both run side by side and take turns, so a neighbour's burst on this shared machine falls on both.
     const { ceiling, max } = await alternate(ceilingChild, service, path, body);
     await ceilingChild.stop();
@@ -285,7 +331,7 @@ try {
   ] as const) {
     for (const serviceId of ONLY_AUTH ? [] : SERVICES) {
       const service = await startChild(
-        ['dist/server.js'],
+        SERVICE_COMMAND,
         serviceEnv({ FHIR_CACHE_TTL_MS: cacheMs }),
         `http://127.0.0.1:${SERVICE_PORT}`,
       );
@@ -308,6 +354,9 @@ try {
 process.stdout.write(
   `\nvitamin-cds bench, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ` +
     `${SECONDS} s per run, 16 connections (prefetch runs: ${ROUNDS} alternating rounds with the ceiling); steady runs at ${STEADY_RATE} req/s with 8 connections; LOG_LEVEL=warn\n\n${format(rows)}\n`,
+);
+process.stdout.write(
+  `\nCPU per authenticated call of ${split.serviceId} by step: each step alone, in the bench's own process, ${SPLIT_RUNS} runs after a warm-up\n\n${formatSplit(split.result, split.row)}\n`,
 );
 const failures = rows.filter((row) => row.max.errors + (row.steady?.errors ?? 0) > 0);
 if (failures.length > 0) {
