@@ -46,6 +46,10 @@ export function createFhirReadCache(options: {
     ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
     // Concurrent reads of one key share one load (lru-cache dedupes in-flight fetches).
     fetchMethod: (_key, _stale, { context }) => context(),
+    // A read of an expired entry loads in its place; when the old entry's expiry timer then deletes the key,
+    // lru-cache aborts that load and every read waiting on it fails ("deleted"). Nothing else aborts our
+    // loads, so let them finish and answer their readers.
+    ignoreFetchAbort: true,
   });
   return {
     async read(baseUrl, token, url, load) {

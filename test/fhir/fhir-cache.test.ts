@@ -86,6 +86,27 @@ describe('createFhirReadCache', () => {
     expect(cache.size()).toEqual({ entries: 0, bytes: 0 });
   });
 
+  it('answers a read that was refreshing an expired entry when the expiry timer removed it', async () => {
+    // Seen under load in `npm run bench` (burst cache): the read for an expired entry replaced it with a
+    // load in flight, then the entry's expiry timer fired, deleted the key and aborted the load, and every
+    // call waiting on it answered 500.
+    let clock = 5000;
+    const cache = createFhirReadCache({ ttlMs: 20, now: () => clock });
+    await cache.read('https://fhir/', 't', 'a', async () => sized);
+    clock += 1000;
+    let release: (value: typeof sized) => void = () => undefined;
+    const fresh = { resource: { resourceType: 'Patient', id: 'fresh' } as Resource, bytes: 40 };
+    const refreshing = cache.read(
+      'https://fhir/',
+      't',
+      'a',
+      () => new Promise((resolve) => (release = resolve)),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    release(fresh);
+    await expect(refreshing).resolves.toBe(fresh);
+  });
+
   it('shares one load between concurrent identical reads', async () => {
     let loads = 0;
     const cache = createFhirReadCache({ ttlMs: 10_000 });
