@@ -111,6 +111,17 @@ export async function load(options: {
     connections: options.connections ?? 16,
     ...(options.rate ? { overallRate: options.rate } : {}),
   });
+  const failures = result.errors + result.timeouts + result.non2xx;
+  if (failures > 0) {
+    // Which kind, so a failing run can be told apart from a slow one.
+    const statuses = Object.entries(result.statusCodeStats ?? {})
+      .filter(([status]) => !status.startsWith('2'))
+      .map(([status, { count }]) => `${status} x${count ?? 0}`)
+      .join(', ');
+    process.stderr.write(
+      `${options.method} ${options.url}${options.rate ? ` at ${options.rate} req/s` : ''}: ${result.errors} socket errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx${statuses ? ` (${statuses})` : ''}\n`,
+    );
+  }
   return {
     requestsPerSecond: result.requests.average,
     p50: result.latency.p50,

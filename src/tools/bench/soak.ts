@@ -83,6 +83,7 @@ try {
         rate: RATE,
         connections: 8,
         nextToken,
+        serverPid: pid,
       }),
     );
   }
@@ -92,7 +93,15 @@ try {
     p50: Math.max(...minutes.map((minute) => minute.p50)),
     p99: Math.max(...minutes.map((minute) => minute.p99)),
     requestsPerSecond: minutes.reduce((sum, minute) => sum + minute.total, 0) / SECONDS,
+    cpuMicrosPerCall:
+      minutes.reduce((sum, minute) => sum + (minute.cpuMicrosPerCall ?? 0) * minute.total, 0) /
+      Math.max(
+        minutes.reduce((sum, minute) => sum + minute.total, 0),
+        1,
+      ),
   };
+  // What a replica needs at this rate: the CPU request of a pod (docker/k8s/deployment.yaml) comes from here.
+  const cores = (soak.cpuMicrosPerCall * soak.requestsPerSecond) / 1e6;
   const [firstSlice, lastSlice] = [minutes[0], minutes.at(-1)];
   clearInterval(sampler);
   const perMinute = 60_000 / SAMPLE_MS;
@@ -111,6 +120,7 @@ try {
       ` (throughput ${(100 * throughputChange).toFixed(1)}%)\n` +
       `  p99 per minute (ms): ${minutes.map((minute) => minute.p99).join(' ')}\n` +
       `  requests ${soak.total}, errors ${soak.errors + warmUp.errors}, achieved ${soak.requestsPerSecond.toFixed(0)} req/s, p50 ${soak.p50} ms, p99 ${soak.p99} ms\n` +
+      `  service CPU ${soak.cpuMicrosPerCall.toFixed(0)} µs per call, ${cores.toFixed(2)} cores at the achieved rate\n` +
       `  highest RSS in the first minute ${firstMinute.toFixed(0)} MiB, in the last minute ${lastMinute.toFixed(0)} MiB ` +
       `(${growth >= 0 ? '+' : ''}${growth.toFixed(1)}%)\n` +
       `  RSS every 30 s (MiB): ${samples
