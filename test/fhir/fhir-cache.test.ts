@@ -1,6 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFhirReadCache } from '../../src/fhir/fhir-cache.js';
+import { createFhirReadCache, type SizedResource } from '../../src/fhir/fhir-cache.js';
 import { chronicLowBackPain, patient } from '../helpers/builders.js';
 import { buildTestApp } from '../helpers/build-app.js';
 import { type FakeFhirServer, startFakeFhirServer } from '../helpers/fake-fhir-server.js';
@@ -94,13 +94,16 @@ describe('createFhirReadCache', () => {
     const cache = createFhirReadCache({ ttlMs: 20, now: () => clock });
     await cache.read('https://fhir/', 't', 'a', async () => sized);
     clock += 1000;
-    let release: (value: typeof sized) => void = () => undefined;
-    const fresh = { resource: { resourceType: 'Patient', id: 'fresh' } as Resource, bytes: 40 };
+    let release: (value: SizedResource) => void = () => undefined;
+    const fresh: SizedResource = { resource: { resourceType: 'Patient', id: 'fresh' }, bytes: 40 };
     const refreshing = cache.read(
       'https://fhir/',
       't',
       'a',
-      () => new Promise((resolve) => (release = resolve)),
+      () =>
+        new Promise<SizedResource>((resolve) => {
+          release = resolve;
+        }),
     );
     await new Promise((resolve) => setTimeout(resolve, 80));
     release(fresh);
