@@ -46,9 +46,9 @@ export function createFhirReadCache(options: {
     ...(options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {}),
     // Concurrent reads of one key share one load (lru-cache dedupes in-flight fetches).
     fetchMethod: (_key, _stale, { context }) => context(),
-    // A read of an expired entry loads in its place; when the old entry's expiry timer then deletes the key,
-    // lru-cache aborts that load and every read waiting on it fails ("deleted"). Nothing else aborts our
-    // loads, so let them finish and answer their readers.
+    // lru-cache aborts a load in flight when its key leaves the cache: the old entry's expiry timer firing
+    // while a read refreshes it, eviction by count or size, clear(). Every read waiting on it then failed
+    // ("deleted", "evicted"). Let the load finish and answer its readers; its value is simply not kept.
     ignoreFetchAbort: true,
   });
   return {
@@ -57,11 +57,8 @@ export function createFhirReadCache(options: {
         .update(`${baseUrl}\n${token ?? ''}\n${url}`)
         .digest('base64');
       const value = await cache.fetch(key, { context: load });
-      if (value === undefined) {
-        // Not kept (larger than the whole cache): the load still answered.
-        return load();
-      }
-      return value;
+      // lru-cache's type allows undefined, but our loads always resolve to a value or reject.
+      return value ?? load();
     },
     size: () => ({ entries: cache.size, bytes: cache.calculatedSize }),
   };

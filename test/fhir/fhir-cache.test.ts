@@ -110,6 +110,36 @@ describe('createFhirReadCache', () => {
     await expect(refreshing).resolves.toBe(fresh);
   });
 
+  it('answers a read whose entry is evicted while it loads, and still fails a load that fails', async () => {
+    const cache = createFhirReadCache({ ttlMs: 10_000, maxEntries: 1 });
+    let release: (value: SizedResource) => void = () => undefined;
+    let fail: (error: Error) => void = () => undefined;
+    const slow = cache.read(
+      'https://fhir/',
+      't',
+      'a',
+      () =>
+        new Promise<SizedResource>((resolve) => {
+          release = resolve;
+        }),
+    );
+    const failing = cache.read(
+      'https://fhir/',
+      't',
+      'b',
+      () =>
+        new Promise<SizedResource>((_resolve, reject) => {
+          fail = reject;
+        }),
+    );
+    // Each new key evicts the one before it, in flight or not.
+    await cache.read('https://fhir/', 't', 'c', async () => sized);
+    release(sized);
+    fail(new Error('FHIR server down'));
+    await expect(slow).resolves.toBe(sized);
+    await expect(failing).rejects.toThrow('FHIR server down');
+  });
+
   it('shares one load between concurrent identical reads', async () => {
     let loads = 0;
     const cache = createFhirReadCache({ ttlMs: 10_000 });
