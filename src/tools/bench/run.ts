@@ -182,7 +182,7 @@ function formatSplit(split: StepSplit, row: Row): string {
   lines.push(['all steps', split.totalMicros.toFixed(0)]);
   if (serviceMicros !== undefined) {
     lines.push([
-      `HTTP and Fastify (hooks, headers, limits, metrics): the service's ${serviceMicros.toFixed(0)} µs at ${STEADY_RATE}/s less the steps`,
+      `everything else (HTTP, Fastify's hooks, GC, background): the service's ${serviceMicros.toFixed(0)} µs at ${STEADY_RATE}/s less the steps`,
       (serviceMicros - split.totalMicros).toFixed(0),
     ]);
   }
@@ -287,7 +287,7 @@ try {
     );
     rows.push({ ...row, ceiling });
     await service.stop();
-    // The same call, step by step, in this process (the servers are stopped, so nothing else runs here).
+    // The same call, step by step, in this process (the service and the ceiling are stopped; the sandbox idles).
     split = {
       serviceId,
       row: { ...row, ceiling },

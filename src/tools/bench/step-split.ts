@@ -2,6 +2,7 @@
 // and tokens: each step runs alone many times over and is timed with process.cpuUsage, so the split is not
 // blurred by the HTTP layer or by the machine's neighbours. What the service spends beyond the sum (HTTP,
 // Fastify's hooks, helmet, CORS, rate limits, metrics) is the bench's measured CPU per call minus this sum.
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { pino } from 'pino';
 import Fastify, { type FastifyRequest } from 'fastify';
@@ -51,13 +52,14 @@ export async function measureStepSplit(options: {
   readonly nextToken: () => string;
   readonly runs: number;
 }): Promise<StepSplit> {
+  const sqliteFile = `${tmpdir()}/vitamin-cds-step-split-${process.pid}.sqlite`;
   const config = loadConfig({
     ...process.env,
     HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
     AUTH_ISSUERS: options.issuers,
     PUBLIC_BASE_URL: options.publicBaseUrl,
-    FEEDBACK_SQLITE_FILE: `${tmpdir()}/vitamin-cds-step-split-${process.pid}.sqlite`,
+    FEEDBACK_SQLITE_FILE: sqliteFile,
   });
   if (!config.auth) {
     throw new Error('the step split needs the authenticated configuration');
@@ -126,12 +128,13 @@ export async function measureStepSplit(options: {
       ),
     },
     {
-      step: 'recording (cards shown to the feedback store)',
+      step: 'recording (cards shown, batched: the store writes every 200 cards here)',
       micros: await cpuPerRun(runs, (index) => {
         recordCall(feedback, `split-${index}`, parsed, gathered, decision, cards, log, bindings);
       }),
     },
   ];
   await feedback.close();
+  await Promise.all(['', '-wal', '-shm'].map((suffix) => rm(`${sqliteFile}${suffix}`, { force: true })));
   return { steps, totalMicros: steps.reduce((total, { micros }) => total + micros, 0) };
 }
