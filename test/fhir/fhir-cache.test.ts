@@ -5,6 +5,12 @@ import { chronicLowBackPain, patient } from '../helpers/builders.js';
 import { buildTestApp } from '../helpers/build-app.js';
 import { type FakeFhirServer, startFakeFhirServer } from '../helpers/fake-fhir-server.js';
 
+/** A FHIR read that answers when the test says so. */
+function heldLoad() {
+  const settle = Promise.withResolvers<SizedResource>();
+  return { load: () => settle.promise, resolve: settle.resolve, reject: settle.reject };
+}
+
 describe('createFhirReadCache', () => {
   const resource: Resource = { resourceType: 'Patient', id: 'p' };
   const sized = { resource, bytes: 40 };
@@ -94,48 +100,23 @@ describe('createFhirReadCache', () => {
     const cache = createFhirReadCache({ ttlMs: 20, now: () => clock });
     await cache.read('https://fhir/', 't', 'a', async () => sized);
     clock += 1000;
-    let release: (value: SizedResource) => void = () => undefined;
+    const held = heldLoad();
     const fresh: SizedResource = { resource: { resourceType: 'Patient', id: 'fresh' }, bytes: 40 };
-    const refreshing = cache.read(
-      'https://fhir/',
-      't',
-      'a',
-      () =>
-        new Promise<SizedResource>((resolve) => {
-          release = resolve;
-        }),
-    );
+    const refreshing = cache.read('https://fhir/', 't', 'a', held.load);
     await new Promise((resolve) => setTimeout(resolve, 80));
-    release(fresh);
+    held.resolve(fresh);
     await expect(refreshing).resolves.toBe(fresh);
   });
 
   it('answers a read whose entry is evicted while it loads, and still fails a load that fails', async () => {
     const cache = createFhirReadCache({ ttlMs: 10_000, maxEntries: 1 });
-    let release: (value: SizedResource) => void = () => undefined;
-    let fail: (error: Error) => void = () => undefined;
-    const slow = cache.read(
-      'https://fhir/',
-      't',
-      'a',
-      () =>
-        new Promise<SizedResource>((resolve) => {
-          release = resolve;
-        }),
-    );
-    const failing = cache.read(
-      'https://fhir/',
-      't',
-      'b',
-      () =>
-        new Promise<SizedResource>((_resolve, reject) => {
-          fail = reject;
-        }),
-    );
+    const [slowLoad, failingLoad] = [heldLoad(), heldLoad()];
+    const slow = cache.read('https://fhir/', 't', 'a', slowLoad.load);
+    const failing = cache.read('https://fhir/', 't', 'b', failingLoad.load);
     // Each new key evicts the one before it, in flight or not.
     await cache.read('https://fhir/', 't', 'c', async () => sized);
-    release(sized);
-    fail(new Error('FHIR server down'));
+    slowLoad.resolve(sized);
+    failingLoad.reject(new Error('FHIR server down'));
     await expect(slow).resolves.toBe(sized);
     await expect(failing).rejects.toThrow('FHIR server down');
   });
