@@ -87,18 +87,16 @@ try {
       }),
     );
   }
+  const total = minutes.reduce((sum, minute) => sum + minute.total, 0);
   const soak = {
-    total: minutes.reduce((sum, minute) => sum + minute.total, 0),
+    total,
     errors: minutes.reduce((sum, minute) => sum + minute.errors, 0),
     p50: Math.max(...minutes.map((minute) => minute.p50)),
     p99: Math.max(...minutes.map((minute) => minute.p99)),
-    requestsPerSecond: minutes.reduce((sum, minute) => sum + minute.total, 0) / SECONDS,
+    requestsPerSecond: total / SECONDS,
     cpuMicrosPerCall:
       minutes.reduce((sum, minute) => sum + (minute.cpuMicrosPerCall ?? 0) * minute.total, 0) /
-      Math.max(
-        minutes.reduce((sum, minute) => sum + minute.total, 0),
-        1,
-      ),
+      Math.max(total, 1),
   };
   // What a replica needs at this rate: the CPU request of a pod (docker/k8s/deployment.yaml) comes from here.
   const cores = (soak.cpuMicrosPerCall * soak.requestsPerSecond) / 1e6;
