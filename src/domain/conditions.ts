@@ -14,44 +14,70 @@ const EXCLUDED_VERIFICATION: ReadonlySet<string> = new Set(['refuted', 'entered-
 
 /** Counted Condition: active, recurrence or relapse (or no status), and not refuted or entered in error. */
 export function isCountedCondition(condition: Condition): boolean {
-  const clinical = (condition.clinicalStatus?.coding ?? []).map((coding) => coding.code ?? '');
-  if (condition.clinicalStatus && !clinical.some((code) => COUNTED_CLINICAL.has(code))) {
+  const clinical = condition.clinicalStatus;
+  if (clinical && !(clinical.coding ?? []).some((coding) => COUNTED_CLINICAL.has(coding.code ?? ''))) {
     return false;
   }
-  const verification = (condition.verificationStatus?.coding ?? []).map((coding) => coding.code ?? '');
-  return !verification.some((code) => EXCLUDED_VERIFICATION.has(code));
+  return !(condition.verificationStatus?.coding ?? []).some((coding) =>
+    EXCLUDED_VERIFICATION.has(coding.code ?? ''),
+  );
+}
+
+function startsWithAny(code: string, prefixes: readonly string[]): boolean {
+  return prefixes.some((prefix) => code.startsWith(prefix));
+}
+
+/**
+ * Whether the condition's SNOMED CT or ICD-10-CM codes match, else (coded in neither) whether its text does.
+ * The rules ask this of every Condition for a dozen groups per call, so the codings are read in place.
+ */
+function matchesCodes(
+  condition: Condition,
+  snomed: ReadonlySet<string>,
+  icd10Matches: (code: string) => boolean,
+  textPattern: RegExp,
+): boolean {
+  let coded = false;
+  for (const coding of condition.code?.coding ?? []) {
+    const code = coding.code;
+    if (!code) {
+      continue;
+    }
+    if (coding.system === SYSTEM.snomed) {
+      coded = true;
+      if (snomed.has(code)) {
+        return true;
+      }
+    } else if (coding.system === SYSTEM.icd10cm) {
+      coded = true;
+      if (icd10Matches(normaliseIcd10(code))) {
+        return true;
+      }
+    }
+  }
+  // The text fallback is for conditions coded in neither terminology (free text or local codes only).
+  return !coded && textPattern.test(conceptText(condition.code));
 }
 
 export function isInGroup(condition: Condition, group: ConditionGroup): boolean {
   const valueSet = CONDITION_VALUE_SETS[group];
-  const snomed = codesOf([condition.code], SYSTEM.snomed);
-  const icd10 = codesOf([condition.code], SYSTEM.icd10cm).map(normaliseIcd10);
-  if (snomed.some((code) => valueSet.snomed.has(code))) {
-    return true;
-  }
-  if (
-    icd10.some(
-      (code) =>
-        valueSet.icd10Prefixes.some((prefix) => code.startsWith(prefix)) &&
-        !valueSet.icd10Excluded.some((prefix) => code.startsWith(prefix)),
-    )
-  ) {
-    return true;
-  }
-  // The text fallback is for conditions coded in neither terminology (free text or local codes only).
-  return snomed.length === 0 && icd10.length === 0 && valueSet.textPattern.test(conceptText(condition.code));
+  return matchesCodes(
+    condition,
+    valueSet.snomed,
+    (code) => startsWithAny(code, valueSet.icd10Prefixes) && !startsWithAny(code, valueSet.icd10Excluded),
+    valueSet.textPattern,
+  );
 }
 
+const CHRONIC_TEXT = /\bchronic\b/i;
+
 function isChronicByCode(condition: Condition): boolean {
-  const snomed = codesOf([condition.code], SYSTEM.snomed);
-  const icd10 = codesOf([condition.code], SYSTEM.icd10cm).map(normaliseIcd10);
-  if (snomed.some((code) => CHRONIC_BY_CODE.snomed.has(code))) {
-    return true;
-  }
-  if (icd10.some((code) => CHRONIC_BY_CODE.icd10Prefixes.some((prefix) => code.startsWith(prefix)))) {
-    return true;
-  }
-  return snomed.length === 0 && icd10.length === 0 && /\bchronic\b/i.test(conceptText(condition.code));
+  return matchesCodes(
+    condition,
+    CHRONIC_BY_CODE.snomed,
+    (code) => startsWithAny(code, CHRONIC_BY_CODE.icd10Prefixes),
+    CHRONIC_TEXT,
+  );
 }
 
 export function conditionOnset(condition: Condition): Date | undefined {

@@ -5,7 +5,7 @@ import type {
   MedicationStatement,
   Resource,
 } from '@medplum/fhirtypes';
-import { codesOf, conceptLabel, conceptText } from './codings.js';
+import { conceptLabel, conceptText } from './codings.js';
 import { addDays, parseFhirDate } from './fhir-time.js';
 import { DRUG_RXNORM, DRUG_TEXT, type DrugClass, SYSTEM } from './value-sets.js';
 
@@ -24,17 +24,28 @@ export function classifyText(text: string): ReadonlySet<DrugClass> {
   return new Set(DRUG_CLASSES.filter((drug) => DRUG_TEXT[drug].test(name)));
 }
 
+/** Every RxNorm code the value sets know, with the classes it belongs to (one lookup per coding). */
+const CLASSES_BY_RXNORM = new Map<string, DrugClass[]>();
+for (const drug of DRUG_CLASSES) {
+  for (const code of DRUG_RXNORM[drug]) {
+    CLASSES_BY_RXNORM.set(code, [...(CLASSES_BY_RXNORM.get(code) ?? []), drug]);
+  }
+}
+
 /**
  * The drug classes a medication concept belongs to: by RxNorm code first and, only when no coding matches,
  * by ingredient or brand name in its text (which also catches combination products).
  */
 export function classifyConcept(concept: CodeableConcept | undefined): ReadonlySet<DrugClass> {
-  const rxnorm = codesOf([concept], SYSTEM.rxnorm);
-  const byCode = DRUG_CLASSES.filter((drug) => rxnorm.some((code) => DRUG_RXNORM[drug].has(code)));
-  if (byCode.length > 0) {
-    return new Set(byCode);
+  let byCode: Set<DrugClass> | undefined;
+  for (const coding of concept?.coding ?? []) {
+    const classes =
+      coding.system === SYSTEM.rxnorm && coding.code ? CLASSES_BY_RXNORM.get(coding.code) : undefined;
+    for (const drug of classes ?? []) {
+      (byCode ??= new Set()).add(drug);
+    }
   }
-  return classifyText(conceptText(concept));
+  return byCode ?? classifyText(conceptText(concept));
 }
 
 export type MedicationRecord = MedicationRequest | MedicationStatement;

@@ -402,19 +402,27 @@ export function toPatientRecord(
   resources: readonly Resource[],
   fhirGaps: { unavailableKeys?: ReadonlySet<string>; truncated?: boolean } = {},
 ): PatientRecord {
-  const seen = new Set<string>();
+  // Ids by type rather than "Type/id" strings: the ids are hashed once, no string is built per resource.
+  const seenIds = new Map<string, Set<string>>();
   const byType = new Map<string, Resource[]>();
   for (const resource of resources) {
     if (resource.id !== undefined) {
-      const key = `${resource.resourceType}/${resource.id}`;
-      if (seen.has(key)) {
+      let ids = seenIds.get(resource.resourceType);
+      if (!ids) {
+        ids = new Set();
+        seenIds.set(resource.resourceType, ids);
+      }
+      if (ids.has(resource.id)) {
         continue;
       }
-      seen.add(key);
+      ids.add(resource.id);
     }
-    const list = byType.get(resource.resourceType) ?? [];
+    let list = byType.get(resource.resourceType);
+    if (!list) {
+      list = [];
+      byType.set(resource.resourceType, list);
+    }
     list.push(resource);
-    byType.set(resource.resourceType, list);
   }
   const of = <T extends Resource>(type: T['resourceType']): T[] => (byType.get(type) ?? []) as T[];
   return {

@@ -27,7 +27,64 @@ const dateTimes = fc
     return `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T${two(hour)}:${two(minute)}${seconds}${zone}`;
   });
 
+/** The reading parseFhirDate replaced (a regular expression, then the Date parser): the reference it must match. */
+const FHIR_DATE_TIME =
+  /^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$/;
+function referenceReading(value: string): number | undefined {
+  const match = FHIR_DATE_TIME.exec(value);
+  if (!match || value.length > 40) {
+    return undefined;
+  }
+  const [, year, month = '1', day = '1', hour, minute = '0', second = '0'] = match;
+  const date = new Date(0);
+  date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
+  const rolledOver =
+    Number(year) < 1 || date.getUTCMonth() !== Number(month) - 1 || date.getUTCDate() !== Number(day);
+  if (rolledOver || Number(hour ?? '0') > 23 || Number(minute) > 59 || Number(second) > 59) {
+    return undefined;
+  }
+  if (hour === undefined) {
+    return date.getTime();
+  }
+  const time = new Date(match[7] === undefined ? `${value}Z` : value).getTime();
+  return Number.isNaN(time) ? undefined : time;
+}
+
+/** Strings near the FHIR forms: valid ones, and ones with a character dropped, doubled or replaced. */
+const nearDates = fc
+  .tuple(
+    fc.oneof(
+      dateTimes,
+      fc.constantFrom('2026', '2026-02', '2024-02-29', '0001-01-01', '9999-12-31T23:59:59+23:59'),
+    ),
+    fc.array(
+      fc.record({
+        at: fc.nat(),
+        kind: fc.constantFrom('drop', 'double', 'replace'),
+        with: fc.constantFrom('0', '9', '-', ':', '.', 'T', 'Z', '+', ' ', 'x', '1'),
+      }),
+      { maxLength: 2 },
+    ),
+  )
+  .map(([value, edits]) =>
+    edits.reduce((text, edit) => {
+      const at = text.length === 0 ? 0 : edit.at % text.length;
+      const tail = edit.kind === 'double' ? text.slice(at) : text.slice(at + 1);
+      const inserted = edit.kind === 'drop' ? '' : edit.kind === 'double' ? (text[at] ?? '') : edit.with;
+      return `${text.slice(0, at)}${inserted}${tail}`;
+    }, value),
+  );
+
 describe('parseFhirDate', () => {
+  it('reads every string near a FHIR date exactly as the regular-expression reading it replaced', () => {
+    fc.assert(
+      fc.property(nearDates, (value) => {
+        expect(parseFhirDate(value)?.getTime()).toBe(referenceReading(value));
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('reads every dateTime as the same instant as the JavaScript Date parser (no zone read as UTC)', () => {
     fc.assert(
       fc.property(dateTimes, (value) => {
