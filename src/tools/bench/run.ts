@@ -19,12 +19,13 @@ const SANDBOX_PORT = 8199;
 const ONLY_AUTH = process.env['BENCH_ONLY'] === 'auth';
 /** More than the service can verify per second (ES384 costs ~0.8 ms of CPU): tokens are never reused. */
 const AUTH_CALLS_PER_SECOND_BOUND = 2000;
-/** BENCH_CPU_PROF=DIR writes a V8 CPU profile of every service process into DIR (open it in Chrome DevTools). */
+/**
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile of every service process and of the authenticated ceiling into
+ * DIR (open them in Chrome DevTools), so the two can be compared function by function.
+ */
 const CPU_PROFILE_DIR = process.env['BENCH_CPU_PROF'];
-const SERVICE_COMMAND = [
-  ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : []),
-  'dist/server.js',
-];
+const PROFILE_FLAGS = CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : [];
+const SERVICE_COMMAND = [...PROFILE_FLAGS, 'dist/server.js'];
 
 const serviceEnv = (extra: Record<string, string> = {}) => ({
   PORT: String(SERVICE_PORT),
@@ -260,7 +261,7 @@ try {
       throw new Error(`the authenticated service answered ${first.status}`);
     }
     const ceilingChild = await startChild(
-      ['--import', 'tsx', 'src/tools/bench/auth-ceiling-server.ts'],
+      [...PROFILE_FLAGS, '--import', 'tsx', 'src/tools/bench/auth-ceiling-server.ts'],
       {
         PORT: String(CEILING_PORT),
         CEILING_JWKS: JSON.stringify(client.publicJwks),
