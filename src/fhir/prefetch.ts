@@ -406,7 +406,7 @@ export function toPatientRecord(
   const seenIds = new Map<string, Set<string>>();
   const byType = new Map<string, Resource[]>();
   for (const resource of resources) {
-    if (resource.id !== undefined) {
+    if (typeof resource.id === 'string') {
       let ids = seenIds.get(resource.resourceType);
       if (!ids) {
         ids = new Set();

@@ -15,6 +15,9 @@ const CodeableConcept = z.looseObject({ coding: z.array(Coding).optional(), text
 const Period = z.looseObject({ start: z.string().optional(), end: z.string().optional() });
 const Reference = z.looseObject({ reference: z.string().optional(), display: z.string().optional() });
 
+/** Every resource's id, when it has one: records are grouped and results matched by it. */
+const ResourceId = { id: z.string().optional() };
+
 const Medication = {
   medicationCodeableConcept: CodeableConcept.optional(),
   medicationReference: Reference.optional(),
@@ -31,11 +34,14 @@ const Medication = {
 
 /** Shapes per type; `status` is passed in because draft orders may still lack one (order-select). */
 const shapes = (Status: z.ZodType): Readonly<Record<string, z.ZodType>> => ({
+  Medication: z.looseObject({ ...ResourceId, code: CodeableConcept.optional() }),
   Patient: z.looseObject({
+    ...ResourceId,
     deceasedBoolean: z.boolean().optional(),
     deceasedDateTime: z.string().optional(),
   }),
   Condition: z.looseObject({
+    ...ResourceId,
     code: CodeableConcept.optional(),
     clinicalStatus: CodeableConcept.optional(),
     verificationStatus: CodeableConcept.optional(),
@@ -44,6 +50,7 @@ const shapes = (Status: z.ZodType): Readonly<Record<string, z.ZodType>> => ({
     recordedDate: z.string().optional(),
   }),
   Observation: z.looseObject({
+    ...ResourceId,
     status: Status,
     code: CodeableConcept,
     valueQuantity: z
@@ -59,8 +66,14 @@ const shapes = (Status: z.ZodType): Readonly<Record<string, z.ZodType>> => ({
     effectivePeriod: Period.optional(),
     issued: z.string().optional(),
   }),
-  MedicationRequest: z.looseObject({ status: Status, authoredOn: z.string().optional(), ...Medication }),
+  MedicationRequest: z.looseObject({
+    ...ResourceId,
+    status: Status,
+    authoredOn: z.string().optional(),
+    ...Medication,
+  }),
   MedicationStatement: z.looseObject({
+    ...ResourceId,
     status: Status,
     effectiveDateTime: z.string().optional(),
     effectivePeriod: Period.optional(),
@@ -68,6 +81,7 @@ const shapes = (Status: z.ZodType): Readonly<Record<string, z.ZodType>> => ({
     ...Medication,
   }),
   ServiceRequest: z.looseObject({
+    ...ResourceId,
     status: Status,
     code: CodeableConcept.optional(),
     occurrenceDateTime: z.string().optional(),
@@ -75,6 +89,7 @@ const shapes = (Status: z.ZodType): Readonly<Record<string, z.ZodType>> => ({
     reasonReference: z.array(Reference).optional(),
   }),
   Procedure: z.looseObject({
+    ...ResourceId,
     status: Status,
     code: CodeableConcept.optional(),
     performedDateTime: z.string().optional(),

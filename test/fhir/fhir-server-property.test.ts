@@ -123,6 +123,14 @@ describe('property: no FHIR server answer makes the service fail', { timeout: 90
     );
   }, 120_000);
 
+  it('a result whose id is not a string, in every search: dropped, not a 500 (a full property run found it)', async () => {
+    const withBadId = replaceAt(validBundle, ['entry', 2, 'resource', 'id'], [null]);
+    for (const serviceId of SERVICES) {
+      const response = await callWith(serviceId, 200, withBadId);
+      expect(response.statusCode, serviceId).toBe(200);
+    }
+  });
+
   it.each([
     ['null in Bundle.link', { ...validBundle, link: [null] }],
     ['null in OperationOutcome.issue', { resourceType: 'OperationOutcome', issue: [null] }],

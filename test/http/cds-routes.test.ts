@@ -233,6 +233,20 @@ describe('calling a service: what is refused, and how', () => {
       }),
       message: /prefetch\.vitaminD resource 0 \(Observation\) is not valid: code/,
     },
+    {
+      name: 'a resource id that is not a string',
+      body: async () => ({
+        ...(await patientViewBody()),
+        prefetch: {
+          ...(await prefetch('vitamin-d-back-pain')),
+          vitaminD: {
+            resourceType: 'Bundle',
+            entry: [{ resource: { resourceType: 'Observation', id: 7, status: 'final', code: {} } }],
+          },
+        },
+      }),
+      message: /prefetch\.vitaminD resource 0 \(Observation\) is not valid: id/,
+    },
   ];
 
   it.each(badRequests)('400 for $name, with a useful message', async ({ body, message }) => {
