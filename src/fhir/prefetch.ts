@@ -290,7 +290,10 @@ async function readMissingMedications(
       try {
         const template = `Medication/${id}`;
         const read = readValue(await reader.read(template, signal), 'Medication', template);
-        return read.kind === 'data' ? read.resources.filter((resource) => resource.id === id) : [];
+        // Checked like every resource from the server: a malformed Medication is dropped, not used.
+        return read.kind === 'data'
+          ? read.resources.filter((resource) => resource.id === id && resourceProblem(resource) === undefined)
+          : [];
       } catch (error) {
         if (error instanceof CdsHttpError || error instanceof FhirReadError) {
           return [];

@@ -55,13 +55,21 @@ const nearDates = fc
   .tuple(
     fc.oneof(
       dateTimes,
-      fc.constantFrom('2026', '2026-02', '2024-02-29', '0001-01-01', '9999-12-31T23:59:59+23:59'),
+      fc.constantFrom(
+        '2026',
+        '2026-02',
+        '2024-02-29',
+        '2026-04-30',
+        '2026-01-31T23:59:59Z',
+        '0001-01-01',
+        '9999-12-31T23:59:59+23:59',
+      ),
     ),
     fc.array(
       fc.record({
         at: fc.nat(),
         kind: fc.constantFrom('drop', 'double', 'replace'),
-        with: fc.constantFrom('0', '9', '-', ':', '.', 'T', 'Z', '+', ' ', 'x', '1'),
+        with: fc.constantFrom('0', '9', '-', ':', '.', 'T', 'Z', 't', 'z', '+', ' ', 'x', '1', '3'),
       }),
       { maxLength: 2 },
     ),

@@ -11,13 +11,15 @@ import { type ScriptedServer, startScriptedServer } from '../helpers/scripted-se
  * 200 or 412, never a 5xx (issue 15 item 9).
  */
 let answer: { status: number; body: string } = { status: 200, body: '{}' };
+/** When set, answers by URL instead (a server whose reads differ from its searches). */
+let answerFor: ((url: string) => unknown) | undefined;
 let fhir: ScriptedServer;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  fhir = await startScriptedServer((_request, response) => {
+  fhir = await startScriptedServer((request, response) => {
     response.writeHead(answer.status, { 'content-type': 'application/fhir+json' });
-    response.end(answer.body);
+    response.end(answerFor ? JSON.stringify(answerFor(request.url)) : answer.body);
   });
   app = await buildTestApp({ env: { FHIR_CACHE_TTL_MS: '0', FHIR_MAX_PAGES: '2' } });
 });
@@ -122,6 +124,37 @@ describe('property: no FHIR server answer makes the service fail', { timeout: 90
       { numRuns: propertyRuns(600) },
     );
   }, 120_000);
+
+  it('a referenced Medication read on its own with malformed codings: dropped, not a 500', async () => {
+    answerFor = (url) =>
+      url.includes('/Medication/med-odd')
+        ? { resourceType: 'Medication', id: 'med-odd', code: { coding: [null] } }
+        : url.includes('/MedicationRequest?')
+          ? {
+              ...validBundle,
+              entry: [
+                {
+                  resource: {
+                    resourceType: 'MedicationRequest',
+                    id: 'rx-1',
+                    status: 'active',
+                    intent: 'order',
+                    subject: { reference: 'Patient/pt-1' },
+                    medicationReference: { reference: 'Medication/med-odd' },
+                  },
+                },
+              ],
+            }
+          : validBundle;
+    try {
+      for (const serviceId of SERVICES) {
+        const response = await callWith(serviceId, 200, {});
+        expect(response.statusCode, serviceId).toBe(200);
+      }
+    } finally {
+      answerFor = undefined;
+    }
+  });
 
   it('a result whose id is not a string, in every search: dropped, not a 500 (a full property run found it)', async () => {
     const withBadId = replaceAt(validBundle, ['entry', 2, 'resource', 'id'], [null]);

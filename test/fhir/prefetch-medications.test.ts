@@ -98,6 +98,32 @@ describe('Medication resources reach the record (issue 12 item 6)', () => {
     expect(record.medications).toEqual([METFORMIN_SITAGLIPTIN]);
   });
 
+  it.each([
+    ['codings that are not a list', { coding: {} }],
+    ['a null coding', { coding: [null] }],
+    [
+      'a code that is a number',
+      { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: 6809 }] },
+    ],
+  ])(
+    'a Medication read on its own with %s is dropped, as one in the search would be',
+    async (_name, code) => {
+      const malformed = { resourceType: 'Medication', id: 'med-odd', code } as unknown as Medication;
+      const searched = fakeReader(
+        { MedicationRequest: [byReference('rx-1', 'med-odd')] },
+        { 'Medication/med-odd': malformed },
+      );
+      expect((await resolve(searched.reader)).medications).toEqual([]);
+      const included = fakeReader(
+        { MedicationRequest: [byReference('rx-1', 'med-odd'), malformed] },
+        { 'Medication/med-odd': malformed },
+      );
+      const record = await resolve(included.reader);
+      expect(record.medications).toEqual([]);
+      expect(record.medicationRequests).toHaveLength(1);
+    },
+  );
+
   it('a Medication that cannot be read leaves the rest of the record as it is', async () => {
     const { reader } = fakeReader({ MedicationRequest: [byReference('rx-1', 'med-gone')] });
     const record = await resolve(reader);
