@@ -290,10 +290,7 @@ async function readMissingMedications(
       try {
         const template = `Medication/${id}`;
         const read = readValue(await reader.read(template, signal), 'Medication', template);
-        // Checked like every resource from the server: a malformed Medication is dropped, not used.
-        return read.kind === 'data'
-          ? read.resources.filter((resource) => resource.id === id && resourceProblem(resource) === undefined)
-          : [];
+        return read.kind === 'data' ? read.resources.filter((resource) => resource.id === id) : [];
       } catch (error) {
         if (error instanceof CdsHttpError || error instanceof FhirReadError) {
           return [];
@@ -388,7 +385,14 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
   const resources = results.flat();
   const missingMedications = reader ? missingMedicationIds(resources) : [];
   if (reader && missingMedications.length > 0) {
-    resources.push(...(await readMissingMedications(missingMedications, reader, deadline())));
+    // Checked like every resource from the server: a malformed Medication is left out, not used.
+    for (const medication of await readMissingMedications(missingMedications, reader, deadline())) {
+      if (resourceProblem(medication) === undefined) {
+        resources.push(medication);
+      } else {
+        droppedFromServer += 1;
+      }
+    }
   }
   return {
     resources,

@@ -45,7 +45,7 @@ function fakeReader(searches: Record<string, Resource[]>, reads: Record<string, 
   return { reader, urls };
 }
 
-async function resolve(reader: FhirReader | undefined, prefetch?: Record<string, unknown>) {
+async function resolveCounting(reader: FhirReader | undefined, prefetch?: Record<string, unknown>) {
   const templates = (await defaultCatalog()).services.get('b12-drug-risk')!.prefetch;
   const resolved = await resolvePrefetch({
     templates,
@@ -55,7 +55,11 @@ async function resolve(reader: FhirReader | undefined, prefetch?: Record<string,
     deadlineMs: 1000,
     maxPages: 5,
   });
-  return toPatientRecord('pt-1', resolved.resources);
+  return { record: toPatientRecord('pt-1', resolved.resources), dropped: resolved.droppedFromServer };
+}
+
+async function resolve(reader: FhirReader | undefined, prefetch?: Record<string, unknown>) {
+  return (await resolveCounting(reader, prefetch)).record;
 }
 
 describe('Medication resources reach the record (issue 12 item 6)', () => {
@@ -113,7 +117,9 @@ describe('Medication resources reach the record (issue 12 item 6)', () => {
         { MedicationRequest: [byReference('rx-1', 'med-odd')] },
         { 'Medication/med-odd': malformed },
       );
-      expect((await resolve(searched.reader)).medications).toEqual([]);
+      const read = await resolveCounting(searched.reader);
+      expect(read.record.medications).toEqual([]);
+      expect(read.dropped).toBe(1);
       const included = fakeReader(
         { MedicationRequest: [byReference('rx-1', 'med-odd'), malformed] },
         { 'Medication/med-odd': malformed },
