@@ -350,6 +350,13 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
   let signal: AbortSignal | undefined;
   const deadline = (): AbortSignal => (signal ??= AbortSignal.timeout(input.deadlineMs));
   let droppedFromServer = 0;
+  /** What a FHIR server sent, less the resources the rules cannot use (counted, for the log). */
+  const usableFromServer = (sent: readonly Resource[]): Resource[] =>
+    sent.filter((resource) => {
+      const usable = resourceProblem(resource) === undefined;
+      droppedFromServer += usable ? 0 : 1;
+      return usable;
+    });
   let truncated = false;
   const unavailable = new Map<string, string>();
   const results = await Promise.all(
@@ -375,24 +382,13 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
         return [];
       }
       truncated ||= fetched.truncated;
-      return fetched.resources.filter((resource) => {
-        const usable = resourceProblem(resource) === undefined;
-        droppedFromServer += usable ? 0 : 1;
-        return usable;
-      });
+      return usableFromServer(fetched.resources);
     }),
   );
   const resources = results.flat();
   const missingMedications = reader ? missingMedicationIds(resources) : [];
   if (reader && missingMedications.length > 0) {
-    // Checked like every resource from the server: a malformed Medication is left out, not used.
-    for (const medication of await readMissingMedications(missingMedications, reader, deadline())) {
-      if (resourceProblem(medication) === undefined) {
-        resources.push(medication);
-      } else {
-        droppedFromServer += 1;
-      }
-    }
+    resources.push(...usableFromServer(await readMissingMedications(missingMedications, reader, deadline())));
   }
   return {
     resources,
