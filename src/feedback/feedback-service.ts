@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { CdsCardOut } from '../domain/findings.js';
+import { DAY_MS } from '../domain/fhir-time.js';
 import {
   type AnalyticsRow,
   type FeedbackItem,
@@ -121,7 +122,6 @@ const SHOWN_RETRY_LIMIT = 10_000;
 const SHOWN_RETRY_MS = 5000;
 /** While the store is down, one call in this interval tries it; the others skip snoozes at once. */
 const SNOOZE_PROBE_MS = 1000;
-const DAY_MS = 86_400_000;
 
 /** The same item reported twice has the same key, whatever order its fields came in. */
 function itemKey(serviceId: string, caller: CallerIdentity, item: WireFeedbackItem): string {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from '@fastify/type-provider-zod';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import type { JwtVerifier } from '../auth/jwt-verifier.js';
 import type { Config } from '../config.js';
+import { DAY_MS } from '../domain/fhir-time.js';
 import type { FeedbackService } from '../feedback/feedback-service.js';
 import { type AnalyticsRow, nullPrototype } from '../feedback/feedback-store.js';
 import { createAuthHook } from './auth-hook.js';
@@ -11,8 +12,6 @@ import {
   ErrorResponseSchema,
 } from '../schemas/wire-schemas.js';
 import { BadRequestError, FeedbackStoreUnavailableError } from '../errors.js';
-
-const DAY_MS = 86_400_000;
 
 /** Override reasons as reported: the codes cards offer (and "none"); any other code a client sent is "other". */
 export function foldOverrideReasons(
