@@ -58,6 +58,11 @@ const WITHDRAWN: ReadonlySet<string> = new Set([
   'completed',
 ]);
 
+/** A draft or selected order that still stands: not withdrawn, and not an order not to do something. */
+export function isLiveOrder(order: Resource): boolean {
+  return !WITHDRAWN.has(statusOf(order)) && !isDoNotPerform(order);
+}
+
 /**
  * Whether an order a card would suggest is already active on the record or among the draft orders, so that
  * no card ever suggests it again.
@@ -75,10 +80,9 @@ export function createOrderLookup(
     ),
     ...record.medicationStatements.filter((statement) => OPEN_STATEMENT.has(statement.status)),
   ];
-  const orders = [
-    ...openRecordOrders,
-    ...draftOrders.filter((order) => !WITHDRAWN.has(statusOf(order))),
-  ].filter((order) => !isDoNotPerform(order));
+  const orders = [...openRecordOrders, ...draftOrders.filter(isLiveOrder)].filter(
+    (order) => !isDoNotPerform(order),
+  );
 
   function hasLab(key: LabKey): boolean {
     const siteCode = catalog.labs[key].code;

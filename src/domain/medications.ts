@@ -154,7 +154,12 @@ export interface DrugUse {
   readonly drug: DrugClass;
   /** Start of the current course (change 2); undefined when none of its counted records is dated. */
   readonly start: Date | undefined;
-  /** The products in current use, by name. */
+  /**
+   * Whether the drug is taken now (a record active, intended or on hold), not only within the window: a
+   * B12 course that ended last month is counted use, but not "B12 replacement active".
+   */
+  readonly ongoing: boolean;
+  /** The products in use, by name (those taken now when the drug is ongoing). */
   readonly names: string[];
 }
 
@@ -208,23 +213,30 @@ export function currentDrugUse(
     .map((record) => ({ record, classes: classifyConcept(medicationConcept(record, medications)) }));
   for (const drug of DRUG_CLASSES) {
     const ofDrug = classified.filter(({ classes }) => classes.has(drug)).map(({ record }) => record);
-    const counted = ofDrug.filter((record) => isCountedUse(record, windowStart));
+    // A record whose known start is still to come is a plan, not use: it neither counts nor starts a course.
+    const begun = ofDrug.filter((record) => !((recordStart(record) ?? now) > now));
+    const counted = begun.filter((record) => isCountedUse(record, windowStart));
     if (counted.length === 0) {
       continue;
     }
     const spans: Span[] = [];
-    for (const record of ofDrug) {
+    for (const record of begun) {
       const start = recordStart(record);
       const end = recordEnd(record, start, now);
-      // A start in the future is a plan, not a course.
-      if (start !== undefined && end !== undefined && start <= now) {
+      if (start !== undefined && end !== undefined) {
         spans.push({ start, end: end < start ? start : end, counted: counted.includes(record) });
       }
     }
+    const taking = counted.filter(isOngoing);
     uses.set(drug, {
       drug,
       start: currentCourseStart(spans, courseGapDays),
-      names: [...new Set(counted.map((record) => medicationName(record, medications)))],
+      ongoing: taking.length > 0,
+      names: [
+        ...new Set(
+          (taking.length > 0 ? taking : counted).map((record) => medicationName(record, medications)),
+        ),
+      ],
     });
   }
   return uses;

@@ -18,6 +18,7 @@ import {
   medicationName,
 } from '../medications.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
+import { isLiveOrder } from '../existing-orders.js';
 import { B12_LOWERING_DRUGS, B12_LOWERING_DRUGS_SHORT, type DrugClass } from '../value-sets.js';
 import { capitalise, listWords, shortLabel } from './card-words.js';
 import { classifyB12 } from './classify-results.js';
@@ -28,6 +29,8 @@ const LOWERING_DRUGS = Object.keys(B12_LOWERING_DRUGS) as LoweringDrug[];
 
 interface B12Context {
   readonly uses: Map<DrugClass, DrugUse>;
+  /** B12 replacement taken now (a course that has ended is not replacement "active"). */
+  readonly replacementActive: boolean;
   /** Metformin, PPI or H2 blocker use long enough (or of unknown start) to count as exposure. */
   readonly exposures: DrugUse[];
   readonly symptoms: Symptom[];
@@ -72,6 +75,7 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
   const knownDeficiency = countedInGroup(record.conditions, 'knownB12Deficiency')[0];
   const context: B12Context = {
     uses,
+    replacementActive: uses.get('b12Replacement')?.ongoing === true,
     exposures,
     symptoms,
     symptomFacts: conditions.map(conditionFact),
@@ -102,15 +106,11 @@ function exposurePhrase(exposures: readonly DrugUse[]): string {
 /**
  * B12 replacement (changes 5 and 7): intramuscular hydroxocobalamin when there is neurological involvement
  * (neurological regimen) or pernicious anaemia (oral treatment is unreliable), else oral cyanocobalamin.
+ * With neurological involvement no oral alternative is offered: the policy's regimen is then IM only.
  */
 function replacementSuggestions(neurological: boolean, intramuscular: boolean): SuggestedOrder[] {
   if (neurological) {
-    return [
-      { kind: 'medication', medication: 'hydroxocobalaminImNeurological', recommended: true },
-      ...(intramuscular
-        ? []
-        : [{ kind: 'medication' as const, medication: 'cyanocobalaminOral' as const, recommended: false }]),
-    ];
+    return [{ kind: 'medication', medication: 'hydroxocobalaminImNeurological', recommended: true }];
   }
   return intramuscular
     ? [{ kind: 'medication', medication: 'hydroxocobalaminIm', recommended: true }]
@@ -120,7 +120,7 @@ function replacementSuggestions(neurological: boolean, intramuscular: boolean): 
 /** Change 8: folic acid in use without B12 replacement adds a line to the patient-view B12 card. */
 function folicAcidNotes(context: B12Context): NoteRef[] {
   const folic = context.uses.get('folicAcid');
-  return folic ? [{ id: 'folicAcidActive', vars: { product: folic.names.join(', ') } }] : [];
+  return folic?.ongoing ? [{ id: 'folicAcidActive', vars: { product: folic.names.join(', ') } }] : [];
 }
 
 function exposureFact(use: DrugUse): string {
@@ -175,7 +175,7 @@ export function evaluateB12Exposure(
 ): Finding | undefined {
   const context = readContext(record, input, config);
   // NICE: people established on replacement are not retested.
-  if (context.uses.has('b12Replacement')) {
+  if (context.replacementActive) {
     return undefined;
   }
   if (context.knownDeficiency) {
@@ -254,8 +254,11 @@ export function evaluateB12Exposure(
   }
 }
 
+/** The medication orders among drafts or selections that still stand (not withdrawn, not "do not perform"). */
 function medicationOrders(orders: readonly Resource[]): MedicationRequest[] {
-  return orders.filter((order): order is MedicationRequest => order.resourceType === 'MedicationRequest');
+  return orders.filter(
+    (order): order is MedicationRequest => order.resourceType === 'MedicationRequest' && isLiveOrder(order),
+  );
 }
 
 /**
@@ -268,7 +271,7 @@ export function evaluateB12NewDrug(
   config: ClinicalConfig,
 ): Finding | undefined {
   const context = readContext(record, input, config);
-  if (context.uses.has('b12Replacement') || (context.latest && context.latest.time >= context.windowStart)) {
+  if (context.replacementActive || (context.latest && context.latest.time >= context.windowStart)) {
     return undefined;
   }
   for (const order of medicationOrders(input.focusOrders)) {
@@ -329,7 +332,7 @@ export function evaluateFolicAcidGuard(
     classifyConcept(medicationConcept(order, medications)).has('b12Replacement'),
   );
   const context = readContext(record, input, config);
-  if (b12Ordered || context.uses.has('b12Replacement')) {
+  if (b12Ordered || context.replacementActive) {
     return undefined;
   }
   const { latest, anaemiaOrDeficiency } = context;

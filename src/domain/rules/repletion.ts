@@ -1,6 +1,44 @@
-import type { LabTiming, SuggestedOrder } from '../findings.js';
+import type { ClinicalConfig } from '../clinical-config.js';
+import { formatDate } from '../fhir-time.js';
+import type { LabTiming, NoteRef, SuggestedOrder } from '../findings.js';
+import type { LabResult } from '../lab-results.js';
+import { currentDrugUse, type DrugUse } from '../medications.js';
+import type { PatientRecord } from '../patient-record.js';
 
-/** The vitamin D repletion suggestions shared by rules VD and SP. */
+/** Vitamin D use on record, with the start of its current course (change 2). */
+export function vitaminDTherapy(
+  record: PatientRecord,
+  now: Date,
+  windowStart: Date,
+  config: ClinicalConfig,
+): DrugUse | undefined {
+  return currentDrugUse([...record.medicationStatements, ...record.medicationRequests], {
+    windowStart,
+    now,
+    courseGapDays: config.medications.courseGapDays,
+    medications: record.medications,
+  }).get('vitaminD');
+}
+
+/**
+ * Change 3 (rules VD and SP): a low result despite vitamin D the patient takes now, whose course began before
+ * the result (or at an unknown date), names the product on the card; repletion is still offered where safe.
+ */
+export function lowDespiteTherapyNotes(therapy: DrugUse | undefined, latest: LabResult): NoteRef[] {
+  if (!therapy?.ongoing || (therapy.start !== undefined && therapy.start > latest.time)) {
+    return [];
+  }
+  return [
+    {
+      id: 'currentVitaminD',
+      vars: {
+        product: therapy.names.join(', '),
+        since: therapy.start ? `since ${formatDate(therapy.start)}` : 'start date not recorded',
+      },
+    },
+  ];
+}
+
 /**
  * Vitamin D repletion as in rule VD: ergocalciferol 50,000 IU weekly, or (when not deficient) cholecalciferol
  * 2,000 IU daily, and a recheck of 25(OH)D.

@@ -8,7 +8,7 @@ import { plannedSpineSurgeries, type SpineSurgery, spineSurgeryOrders } from '..
 import { vitaminDSafety } from '../vitamin-d-safety.js';
 import { shortLabel } from './card-words.js';
 import { classifyVitaminD } from './classify-results.js';
-import { repletionSuggestions } from './repletion.js';
+import { lowDespiteTherapyNotes, repletionSuggestions, vitaminDTherapy } from './repletion.js';
 import { resultFact, summaryValue } from './result-facts.js';
 
 function surgeryInFocus(
@@ -113,6 +113,10 @@ export function evaluateSpinePreop(
   }
   const deficient = status === 'deficient';
   const safety = vitaminDSafety(record, now, config);
+  const therapyNotes = lowDespiteTherapyNotes(
+    vitaminDTherapy(record, now, addMonths(now, -config.vitaminD.untestedWindowMonths), config),
+    latest,
+  );
   const vars = {
     procedure,
     value: summaryValue(latest),
@@ -128,7 +132,11 @@ export function evaluateSpinePreop(
       vars: { ...vars, reason: safety.reasons[0] ?? '' },
       facts: [surgeryFact, resultFact(latest), ...safety.facts],
       threshold,
-      notes: [...daysNote, { id: 'noDoseContraindication', vars: { reasons: safety.reasons.join('; ') } }],
+      notes: [
+        ...daysNote,
+        ...therapyNotes,
+        { id: 'noDoseContraindication', vars: { reasons: safety.reasons.join('; ') } },
+      ],
       suggestions: safety.offerCalciumTest ? [{ kind: 'lab', lab: 'calcium', recommended: true }] : [],
       showWithoutSuggestions: true,
       selectionBehavior: 'at-most-one',
@@ -142,7 +150,7 @@ export function evaluateSpinePreop(
     vars,
     facts: [surgeryFact, resultFact(latest), ...safety.facts],
     threshold,
-    notes: [...daysNote, ...safety.notes],
+    notes: [...daysNote, ...therapyNotes, ...safety.notes],
     suggestions: repletionSuggestions({ deficient, recommendErgocalciferol: true, recheck: beforeSurgery }),
     selectionBehavior: 'any',
     reasonConditionId,

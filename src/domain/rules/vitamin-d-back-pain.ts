@@ -1,15 +1,14 @@
 import type { ClinicalConfig } from '../clinical-config.js';
 import { chronicBackPainConditions, conditionName } from '../conditions.js';
 import { addMonths, addWeeks, formatDate, wholeWeeksBetween } from '../fhir-time.js';
-import type { Finding, NoteRef } from '../findings.js';
+import type { Finding } from '../findings.js';
 import { type LabResult, vitaminDResults } from '../lab-results.js';
-import { currentDrugUse, type DrugUse } from '../medications.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
 import { recentSpineSurgery } from '../spine-surgery.js';
 import { vitaminDSafety } from '../vitamin-d-safety.js';
 import { capitalise, shortLabel } from './card-words.js';
 import { classifyVitaminD } from './classify-results.js';
-import { repletionSuggestions } from './repletion.js';
+import { lowDespiteTherapyNotes, repletionSuggestions, vitaminDTherapy } from './repletion.js';
 import { conditionFact, resultFact, summaryValue } from './result-facts.js';
 
 /**
@@ -35,17 +34,6 @@ function recentlyAdequate(results: readonly LabResult[], now: Date, config: Clin
     }
   }
   return false;
-}
-
-/** Change 3: the product a patient already takes, named on a card whose level is low despite it. */
-function currentTherapyNote(therapy: DrugUse): NoteRef {
-  return {
-    id: 'currentVitaminD',
-    vars: {
-      product: therapy.names.join(', '),
-      since: therapy.start ? `since ${formatDate(therapy.start)}` : 'start date not recorded',
-    },
-  };
 }
 
 /**
@@ -106,12 +94,7 @@ export function evaluateVitaminDBackPain(
     return undefined;
   }
 
-  const therapy = currentDrugUse([...record.medicationStatements, ...record.medicationRequests], {
-    windowStart,
-    now,
-    courseGapDays: config.medications.courseGapDays,
-    medications: record.medications,
-  }).get('vitaminD');
+  const therapy = vitaminDTherapy(record, now, windowStart, config);
   if (therapy?.start && therapy.start > latest.time) {
     if (therapy.start > addWeeks(now, -settings.recheckAfterWeeks)) {
       return undefined;
@@ -142,7 +125,7 @@ export function evaluateVitaminDBackPain(
     date: formatDate(latest.time),
     target: String(settings.targetNgMl),
   };
-  const therapyNotes = therapy ? [currentTherapyNote(therapy)] : [];
+  const therapyNotes = lowDespiteTherapyNotes(therapy, latest);
   if (safety.reasons.length > 0) {
     return {
       ruleId: 'VD',

@@ -320,11 +320,10 @@ describe('rule B12: long-term metformin, PPI or H2 blocker (patient-view)', () =
     expect(card?.summary).toContain('Long-term metformin and PPI use');
   });
 
-  it('deficiency with neurological symptoms recommends IM hydroxocobalamin and warns against folic acid first', async () => {
+  it('deficiency with neurological symptoms suggests IM hydroxocobalamin only (change 5) and warns against folic acid first', async () => {
     const [card] = await run([longTermMetformin(), neuropathy(), b12(150, daysAgo(10))]);
-    expect(suggestedCodes(card!)).toEqual(['MedicationRequest 317106', 'MedicationRequest 11248']);
+    expect(suggestedCodes(card!)).toEqual(['MedicationRequest 317106']);
     expect(card?.suggestions?.[0]?.isRecommended).toBe(true);
-    expect(card?.suggestions?.[1]?.isRecommended).toBe(false);
     expect(card?.selectionBehavior).toBe('at-most-one');
     expect(card?.detail).toMatch(/Do not give folic acid before B12 is replaced/);
   });
@@ -438,7 +437,7 @@ describe('folic acid guard (order hooks)', () => {
     {
       name: 'B12 deficient with neuropathy: IM hydroxocobalamin first',
       resources: [b12(150, daysAgo(30)), neuropathy()],
-      codes: ['MedicationRequest 317106', 'MedicationRequest 11248'],
+      codes: ['MedicationRequest 317106'],
     },
     { name: 'B12 indeterminate, not exposed', resources: [b12Pmol(200, daysAgo(30))], codes: MMA },
     { name: 'B12 normal', resources: [longTermMetformin(), b12(500, daysAgo(30))], codes: null },

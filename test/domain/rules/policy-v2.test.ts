@@ -392,6 +392,108 @@ describe('changes 5, 6 and 7: B12 regimens', () => {
   });
 });
 
+describe('use that has ended or not begun (review of 2026-12-02)', () => {
+  const metformin3y = () => medicationRequest(METFORMIN, { authoredOn: monthsAgo(30) });
+  const finishedB12Course = () =>
+    medicationStatement(
+      { text: 'Cyanocobalamin 1000 mcg tablet' },
+      { status: 'completed', start: daysAgo(200), end: daysAgo(110) },
+    );
+  const folicDraft = (extra: Record<string, unknown> = {}) => ({
+    ...medicationRequest({ text: 'Folic acid 5 mg tablet' }, { status: 'draft', id: 'folic' }),
+    ...extra,
+  });
+
+  it('a finished B12 course is not replacement: pernicious anaemia still warns (change 7)', async () => {
+    const cards = await cardsOf(B12, [
+      condition(snomed('84027009', 'Pernicious anemia')),
+      finishedB12Course(),
+    ]);
+    expect(short(cards)).toEqual(['B12 warning']);
+    expect(cards[0]?.summary).toMatch(/known B12 deficiency/i);
+  });
+
+  it('a finished B12 course is not replacement: a low B12 after it still warns', async () => {
+    const cards = await cardsOf(B12, [metformin3y(), finishedB12Course(), b12(150, daysAgo(60))]);
+    expect(short(cards)).toEqual(['B12 warning']);
+  });
+
+  it('a finished B12 course does not silence the folic acid guard', async () => {
+    const cards = await cardsOf(B12, [metformin3y(), finishedB12Course(), b12(150, daysAgo(60))], {
+      hook: 'order-sign',
+      draftOrders: [folicDraft()],
+    });
+    expect(cards.map((card) => card.source.topic.code)).toContain('FOLIC-ACID');
+  });
+
+  it('a drug whose known start is still to come is not exposure, nor "unknown start"', async () => {
+    for (const planned of [
+      medicationStatement(METFORMIN, { status: 'intended', start: daysAhead(30) }),
+      medicationRequest(METFORMIN, { authoredOn: daysAhead(20) }),
+    ]) {
+      expect(await cardsOf(B12, [planned])).toEqual([]);
+    }
+  });
+
+  it('vitamin D planned to start next week is not "already takes"', async () => {
+    const cards = await cardsOf(VD, [
+      chronicLowBackPain(),
+      medicationStatement(
+        { text: 'Ergocalciferol 50,000 IU weekly' },
+        { status: 'intended', start: daysAhead(7) },
+      ),
+      vitaminD(14, daysAgo(10)),
+    ]);
+    expect(short(cards)).toEqual(['VD warning']);
+    expect(cards[0]?.detail).not.toContain('already takes');
+  });
+
+  it('a vitamin D course that has ended is not "already takes"', async () => {
+    const cards = await cardsOf(VD, [
+      chronicLowBackPain(),
+      medicationStatement(
+        { text: 'Cholecalciferol 1,000 IU daily' },
+        { status: 'completed', start: monthsAgo(10), end: monthsAgo(2) },
+      ),
+      vitaminD(24, daysAgo(10)),
+    ]);
+    expect(short(cards)).toEqual(['VD info']);
+    expect(cards[0]?.detail).not.toContain('already takes');
+  });
+
+  it('change 3 holds for the pre-op card too: it names the product taken before the low result', async () => {
+    const cards = await cardsOf(SP, [
+      serviceRequest(LUMBAR_FUSION, { status: 'active', id: 'fusion' }),
+      medicationStatement({ text: 'Cholecalciferol 1,000 IU daily' }, { start: monthsAgo(10) }),
+      vitaminD(25, daysAgo(30)),
+    ]);
+    expect(short(cards)).toEqual(['SP warning']);
+    expect(cards[0]?.detail).toContain('already takes Cholecalciferol 1,000 IU daily');
+  });
+
+  it('a folic acid draft that is cancelled or marked do-not-perform is not a folic acid order', async () => {
+    for (const draft of [folicDraft({ status: 'cancelled' }), folicDraft({ doNotPerform: true })]) {
+      const cards = await cardsOf(B12, [metformin3y(), b12(150, daysAgo(60))], {
+        hook: 'order-sign',
+        draftOrders: [draft],
+      });
+      expect(cards.map((card) => card.source.topic.code)).not.toContain('FOLIC-ACID');
+    }
+  });
+
+  it('a B12 draft marked do-not-perform does not count as B12 ordered with folic acid', async () => {
+    const noB12 = {
+      ...medicationRequest({ text: 'Cyanocobalamin 1000 mcg tablet' }, { status: 'draft', id: 'b12' }),
+      doNotPerform: true,
+    };
+    const cards = await cardsOf(B12, [metformin3y(), b12(150, daysAgo(60))], {
+      hook: 'order-sign',
+      draftOrders: [folicDraft(), noB12],
+    });
+    expect(cards.map((card) => card.source.topic.code)).toContain('FOLIC-ACID');
+  });
+});
+
 describe('change 10: pre-op recheck dated before the operation', () => {
   it('dates the recheck 7 days before a known operation date and says how many days remain', async () => {
     const cards = await cardsOf(SP, [
