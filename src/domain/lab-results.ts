@@ -50,18 +50,25 @@ const MAX_VALUE_STRING = 64;
  * Comparator, number (decimal point or comma: "15,5 ng/mL" is 15.5) and unit. Linear: the whitespace runs are
  * separated by required characters, so no input can make the engine try two ways of splitting one run.
  */
-const VALUE_STRING = /^\s*(?:(<=|>=|<|>)\s*)?(\d{1,9})(?:[.,](\d{1,9}))?(?:\s*([^\d\s].*))?$/;
+const VALUE_STRING = /^\s*(?:(<=|>=|<|>)\s*)?(\d{1,9})(?:([.,])(\d{1,9}))?(?:\s*([^\d\s].*))?$/;
 
 function readValueString(text: string | undefined): RawValue | undefined {
   if (typeof text !== 'string') {
     return undefined;
   }
   const match = VALUE_STRING.exec(text.slice(0, MAX_VALUE_STRING).trimEnd());
-  if (!match?.[2]) {
+  const whole = match?.[2];
+  if (!match || !whole) {
     return undefined;
   }
-  const value = Number(match[3] === undefined ? match[2] : `${match[2]}.${match[3]}`);
-  return { value, unit: match[4]?.trim(), comparator: asComparator(match[1]) };
+  const [, comparator, , separator, fraction, unit] = match;
+  // "1,234" is a thousands separator (US), not a decimal comma: labs report these analytes to at most two
+  // decimals, and reading it as 1.234 would call a normal B12 deficient.
+  const thousands = separator === ',' && fraction?.length === 3 && /^[1-9]\d{0,2}$/.test(whole);
+  const value = Number(
+    fraction === undefined ? whole : thousands ? `${whole}${fraction}` : `${whole}.${fraction}`,
+  );
+  return { value, unit: unit?.trim(), comparator: asComparator(comparator) };
 }
 
 /**

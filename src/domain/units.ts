@@ -44,7 +44,23 @@ export function normaliseValue(
   return factor === undefined ? undefined : value * factor;
 }
 
-/** Values are shown with at most one decimal, as labs report them. */
-export function formatNumber(value: number): string {
-  return String(Math.round(value * 10) / 10);
+/** A value as the lab reported it (change 12): every digit it sent, nothing rounded onto a threshold. */
+export function formatReported(value: number): string {
+  return String(value);
+}
+
+/**
+ * A converted value, rounded to `decimals` (one by default) unless rounding would carry it up to the next whole
+ * number: 74.8 nmol/L is 29.96 ng/mL and shows as 29.96, not as 30 beside "below 30 ng/mL". Thresholds are
+ * whole numbers by default, so a shown value never sits on the other side of one from the value itself.
+ */
+export function formatConverted(value: number, decimals = 1): string {
+  for (let shown = decimals; shown < 4; shown++) {
+    const scale = 10 ** shown;
+    const rounded = Math.round(value * scale) / scale;
+    if (Math.floor(rounded) === Math.floor(value)) {
+      return String(rounded);
+    }
+  }
+  return String(Math.floor(value * 1e4) / 1e4);
 }

@@ -4,7 +4,7 @@ import { addDays, addMonths, formatDate } from './fhir-time.js';
 import type { NoteRef } from './findings.js';
 import { calciumResults, isAbove, type LabResult } from './lab-results.js';
 import type { PatientRecord } from './patient-record.js';
-import { formatNumber } from './units.js';
+import { formatConverted, formatReported } from './units.js';
 import type { ConditionGroup } from './value-sets.js';
 
 /** The prefetch key that brings serum calcium (cds-hooks/services.json). */
@@ -35,20 +35,29 @@ const ALBUMIN_FACTOR = 0.2495;
  * labs report it (10.5 mg/dL is 2.62 mmol/L), so 2.62 mmol/L is at the limit, not above it.
  */
 function isAboveLimit(result: LabResult, upperMgDl: number): boolean {
-  if (result.reportedUnit?.trim().toLowerCase() === 'mmol/l') {
-    const limit = Math.round(upperMgDl * ALBUMIN_FACTOR * 100) / 100;
-    return isAbove({ ...result, normalisedValue: result.reportedValue }, limit) === true;
+  if (isMolar(result)) {
+    return isAbove({ ...result, normalisedValue: result.reportedValue }, molarLimit(upperMgDl)) === true;
   }
   return isAbove(result, upperMgDl) === true;
 }
 
+function isMolar(result: LabResult): boolean {
+  return result.reportedUnit?.trim().toLowerCase() === 'mmol/l';
+}
+
+/** The calcium limit as labs write it in mmol/L (10.5 mg/dL is 2.62 mmol/L). */
+function molarLimit(upperMgDl: number): number {
+  return Math.round(upperMgDl * ALBUMIN_FACTOR * 100) / 100;
+}
+
+/** Calcium in mg/dL is shown to two decimals beside a molar result, so 2.63 mmol/L is not "10.5 mg/dL". */
 function calciumFact(result: LabResult): string {
   const unit = result.reportedUnit ?? '';
   const converted =
     result.normalisedValue !== undefined && unit.toLowerCase() !== 'mg/dl'
-      ? ` (${formatNumber(result.normalisedValue)} mg/dL)`
+      ? ` (${formatConverted(result.normalisedValue, 2)} mg/dL)`
       : '';
-  return `Serum calcium: ${result.comparator ?? ''}${formatNumber(result.reportedValue)} ${unit}${converted} on ${formatDate(result.time)}`;
+  return `Serum calcium: ${result.comparator ?? ''}${formatReported(result.reportedValue)} ${unit}${converted} on ${formatDate(result.time)}`;
 }
 
 export function vitaminDSafety(record: PatientRecord, now: Date, config: ClinicalConfig): VitaminDSafety {
@@ -69,9 +78,10 @@ export function vitaminDSafety(record: PatientRecord, now: Date, config: Clinica
   const high = calcium.find((result) => isAboveLimit(result, settings.calciumUpperMgDl));
   if (high) {
     reasons.push(
-      `calcium ${high.comparator ?? ''}${formatNumber(high.reportedValue)} ${high.reportedUnit ?? ''}`.trim(),
+      `calcium ${high.comparator ?? ''}${formatReported(high.reportedValue)} ${high.reportedUnit ?? ''}`.trim(),
     );
-    facts.push(`${calciumFact(high)}, above ${settings.calciumUpperMgDl} mg/dL`);
+    const limit = `${settings.calciumUpperMgDl} mg/dL${isMolar(high) ? ` (${molarLimit(settings.calciumUpperMgDl)} mmol/L)` : ''}`;
+    facts.push(`${calciumFact(high)}, above ${limit}`);
   } else if (calcium[0]) {
     facts.push(calciumFact(calcium[0]));
   }

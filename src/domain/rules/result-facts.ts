@@ -2,7 +2,7 @@ import type { Condition } from '@medplum/fhirtypes';
 import { conditionName, conditionOnset } from '../conditions.js';
 import { formatDate } from '../fhir-time.js';
 import type { LabResult } from '../lab-results.js';
-import { formatNumber, REPORTING_UNIT } from '../units.js';
+import { formatConverted, formatReported, REPORTING_UNIT } from '../units.js';
 
 /** How a result or condition is written in a card: labels, values as reported and converted, facts. */
 export const ANALYTE_LABEL = {
@@ -19,7 +19,7 @@ function comparatorPrefix(result: LabResult): string {
 /** The value as reported, e.g. "19 nmol/L" or "<5 ng/mL". */
 export function reportedValue(result: LabResult): string {
   const unit = result.reportedUnit ? ` ${result.reportedUnit}` : '';
-  return `${comparatorPrefix(result)}${formatNumber(result.reportedValue)}${unit}`;
+  return `${comparatorPrefix(result)}${formatReported(result.reportedValue)}${unit}`;
 }
 
 /**
@@ -38,7 +38,7 @@ export function displayValue(result: LabResult): string {
   if (normalised === undefined || result.reportedUnit?.toLowerCase() === reportingUnit.toLowerCase()) {
     return reported;
   }
-  const converted = `${comparatorPrefix(result)}${formatNumber(normalised)} ${reportingUnit}`;
+  const converted = `${comparatorPrefix(result)}${formatConverted(normalised)} ${reportingUnit}`;
   return converted === reported ? reported : `${reported} (${converted})`;
 }
 

@@ -574,6 +574,40 @@ describe('change 12: words that match the record', () => {
     expect(cards[0]?.summary).toContain('15.5 ng/mL');
   });
 
+  it('quotes the reported value with every digit the lab sent', async () => {
+    const cards = await cardsOf(VD, [chronicLowBackPain(), vitaminD(29.99, daysAgo(5))]);
+    expect(cards[0]?.summary).toContain('29.99 ng/mL');
+  });
+
+  it('never shows a converted value rounded onto the threshold it is below', async () => {
+    for (const [nmol, shown] of [
+      [74.8, '74.8 nmol/L (29.96 ng/mL)'],
+      [49.9, '49.9 nmol/L (19.99 ng/mL)'],
+    ] as const) {
+      const cards = await cardsOf(VD, [chronicLowBackPain(), vitaminDNmol(nmol, daysAgo(5))]);
+      expect(cards[0]?.summary).toContain(shown);
+    }
+  });
+
+  it('quotes a molar calcium as reported and its limit in the same unit', async () => {
+    const cards = await cardsOf(VD, [
+      chronicLowBackPain(),
+      vitaminD(15, daysAgo(5)),
+      observation('2000-8', 2.63, 'mmol/L', daysAgo(40)),
+    ]);
+    expect(cards[0]?.summary).toContain('calcium 2.63 mmol/L');
+    expect(cards[0]?.detail).toContain('2.63 mmol/L (10.54 mg/dL)');
+    expect(cards[0]?.detail).toContain('above 10.5 mg/dL (2.62 mmol/L)');
+  });
+
+  it('reads "1,234" as a thousands separator, not a decimal comma', async () => {
+    const cards = await cardsOf(B12, [
+      medicationRequest(METFORMIN, { authoredOn: monthsAgo(24) }),
+      observation('2132-9', undefined, undefined, daysAgo(3), { valueString: '1,234 pg/mL' }),
+    ]);
+    expect(cards).toEqual([]);
+  });
+
   it('says "long-term" only when the start is known', async () => {
     const known = await cardsOf(B12, [medicationRequest(METFORMIN, { authoredOn: monthsAgo(24) })]);
     expect(known[0]?.summary).toMatch(/^Long-term metformin use/);
