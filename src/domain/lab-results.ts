@@ -1,4 +1,4 @@
-import type { Observation } from '@medplum/fhirtypes';
+import type { DiagnosticReport, Observation } from '@medplum/fhirtypes';
 import { DAY_MS, parseFhirDate } from './fhir-time.js';
 import { type Analyte, normaliseValue } from './units.js';
 import {
@@ -146,18 +146,71 @@ interface CodedResult {
 
 const MINUTE_MS = 60_000;
 
-/**
- * Change 1: results with the same clinical time, to the minute, are one measurement. Within a measurement
- * the results are ordered by id, so the answer never depends on the order they arrived in.
- */
-function byMeasurement(results: readonly CodedResult[]): CodedResult[][] {
-  const groups = new Map<number, CodedResult[]>();
-  for (const entry of results) {
-    const minute = Math.floor(entry.result.time.getTime() / MINUTE_MS);
-    const group = groups.get(minute) ?? [];
-    group.push(entry);
-    groups.set(minute, group);
+/** The Observation id a DiagnosticReport result points at ("Observation/abc", absolute or relative). */
+function referencedObservationId(reference: string | undefined): string | undefined {
+  const index = reference?.lastIndexOf('Observation/') ?? -1;
+  if (reference === undefined || index < 0 || (index > 0 && reference[index - 1] !== '/')) {
+    return undefined;
   }
+  return reference.slice(index + 'Observation/'.length).split('/')[0] || undefined;
+}
+
+/** Which report each Observation id is part of (the first report that lists it). */
+export function reportOfObservation(reports: readonly DiagnosticReport[]): ReadonlyMap<string, number> {
+  const reportOf = new Map<string, number>();
+  reports.forEach((report, index) => {
+    for (const result of report.result ?? []) {
+      const id = referencedObservationId(result.reference);
+      if (id !== undefined && !reportOf.has(id)) {
+        reportOf.set(id, index);
+      }
+    }
+  });
+  return reportOf;
+}
+
+/**
+ * Change 1: results with the same clinical time (to the minute) or in the same DiagnosticReport are one
+ * measurement, and so are results linked through either. Within a measurement the results are ordered by id,
+ * so the answer never depends on the order they arrived in.
+ */
+function byMeasurement(
+  results: readonly CodedResult[],
+  reportOf: ReadonlyMap<string, number>,
+): CodedResult[][] {
+  // Union-find over the results: joined when they share a minute or a report.
+  const parent = results.map((_, index) => index);
+  const root = (index: number): number => {
+    let at = index;
+    while (parent[at] !== at) {
+      at = parent[at] ?? at;
+    }
+    return at;
+  };
+  const firstBy = new Map<string, number>();
+  results.forEach((entry, index) => {
+    const report =
+      entry.result.observationId === undefined ? undefined : reportOf.get(entry.result.observationId);
+    const keys = [`m${Math.floor(entry.result.time.getTime() / MINUTE_MS)}`];
+    if (report !== undefined) {
+      keys.push(`r${report}`);
+    }
+    for (const key of keys) {
+      const first = firstBy.get(key);
+      if (first === undefined) {
+        firstBy.set(key, index);
+      } else {
+        parent[root(index)] = root(first);
+      }
+    }
+  });
+  const groups = new Map<number, CodedResult[]>();
+  results.forEach((entry, index) => {
+    const key = root(index);
+    const group = groups.get(key) ?? [];
+    group.push(entry);
+    groups.set(key, group);
+  });
   return [...groups.values()].map((group) =>
     group.sort((a, b) => (a.result.observationId ?? '').localeCompare(b.result.observationId ?? '')),
   );
@@ -218,13 +271,17 @@ function vitaminDValue(group: readonly CodedResult[]): LabResult | undefined {
 }
 
 /** Counted 25(OH)D measurements, newest first, one value each (change 1). */
-export function vitaminDResults(observations: readonly Observation[], now: Date): LabResult[] {
+export function vitaminDResults(
+  observations: readonly Observation[],
+  now: Date,
+  reports: readonly DiagnosticReport[] = [],
+): LabResult[] {
   const results = collect(observations, now, (observation) => {
     const code = loincCodeIn(observation, VITAMIN_D_RESULT_CODES);
     return code === undefined ? undefined : { code, analyte: 'vitaminD', classify: true };
   });
   return newestFirst(
-    byMeasurement(results)
+    byMeasurement(results, reportOfObservation(reports))
       .map(vitaminDValue)
       .filter((result): result is LabResult => result !== undefined),
   );
@@ -247,7 +304,11 @@ function b12Value(group: readonly CodedResult[]): LabResult | undefined {
 }
 
 /** Counted B12 measurements (total B12 and holotranscobalamin), newest first. */
-export function b12Results(observations: readonly Observation[], now: Date): LabResult[] {
+export function b12Results(
+  observations: readonly Observation[],
+  now: Date,
+  reports: readonly DiagnosticReport[] = [],
+): LabResult[] {
   const results = collect(observations, now, (observation) => {
     let code = loincCodeIn(observation, B12_TOTAL_LOINC);
     if (code !== undefined) {
@@ -261,20 +322,24 @@ export function b12Results(observations: readonly Observation[], now: Date): Lab
     return code === undefined ? undefined : { code, analyte: 'b12', classify: false };
   });
   return newestFirst(
-    byMeasurement(results)
+    byMeasurement(results, reportOfObservation(reports))
       .map(b12Value)
       .filter((result): result is LabResult => result !== undefined),
   );
 }
 
 /** Serum calcium measurements in mg/dL, newest first; the albumin-corrected value when one was given. */
-export function calciumResults(observations: readonly Observation[], now: Date): LabResult[] {
+export function calciumResults(
+  observations: readonly Observation[],
+  now: Date,
+  reports: readonly DiagnosticReport[] = [],
+): LabResult[] {
   const results = collect(observations, now, (observation) => {
     const code = loincCodeIn(observation, CALCIUM_RESULT_CODES);
     return code === undefined ? undefined : { code, analyte: 'calcium', classify: true };
   });
   return newestFirst(
-    byMeasurement(results)
+    byMeasurement(results, reportOfObservation(reports))
       .map(
         (group) =>
           (

@@ -1,5 +1,6 @@
 import type {
   Condition,
+  DiagnosticReport,
   Medication,
   MedicationRequest,
   MedicationStatement,
@@ -21,6 +22,8 @@ export interface PatientRecord {
   readonly medicationRequests: readonly MedicationRequest[];
   readonly serviceRequests: readonly ServiceRequest[];
   readonly procedures: readonly Procedure[];
+  /** Lab reports: results listed in one report are one measurement (change 1). */
+  readonly diagnosticReports?: readonly DiagnosticReport[] | undefined;
   /** Medication resources that MedicationRequest/MedicationStatement reference as `Medication/{id}`. */
   readonly medications?: readonly Medication[] | undefined;
   /** Prefetch keys the FHIR server could not answer (unsupported type or parameter): their data is unknown. */

@@ -72,7 +72,7 @@ export function vitaminDSafety(record: PatientRecord, now: Date, config: Clinica
     }
   }
   const calciumUnavailable = record.unavailableKeys?.has(CALCIUM_PREFETCH_KEY) === true;
-  const calcium = calciumResults(record.observations, now).filter(
+  const calcium = calciumResults(record.observations, now, record.diagnosticReports).filter(
     (result) => result.time >= addMonths(now, -settings.calciumWindowMonths),
   );
   const high = calcium.find((result) => isAboveLimit(result, settings.calciumUpperMgDl));

@@ -1,5 +1,6 @@
 import type {
   Condition,
+  DiagnosticReport,
   Medication,
   MedicationRequest,
   MedicationStatement,
@@ -438,6 +439,7 @@ export function toPatientRecord(
     serviceRequests: of<ServiceRequest>('ServiceRequest'),
     procedures: of<Procedure>('Procedure'),
     medications: of<Medication>('Medication'),
+    diagnosticReports: of<DiagnosticReport>('DiagnosticReport'),
     unavailableKeys: fhirGaps.unavailableKeys ?? new Set(),
     truncated: fhirGaps.truncated ?? false,
   };

@@ -35,6 +35,7 @@ const Medication = {
 /** Shapes per type; `status` is passed in because draft orders may still lack one (order-select). */
 const shapes = (Status: z.ZodType): Readonly<Record<string, z.ZodType>> => ({
   Medication: z.looseObject({ ...ResourceId, code: CodeableConcept.optional() }),
+  DiagnosticReport: z.looseObject({ ...ResourceId, result: z.array(Reference).optional() }),
   Patient: z.looseObject({
     ...ResourceId,
     deceasedBoolean: z.boolean().optional(),

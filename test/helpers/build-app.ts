@@ -74,6 +74,8 @@ const KEY_OF_TYPE: Record<string, string[]> = {
   MedicationRequest: ['medicationRequests'],
   ServiceRequest: ['serviceRequests'],
   Procedure: ['procedures'],
+  // In each lab key's Bundle, as `_revinclude=DiagnosticReport:result` would put them.
+  DiagnosticReport: ['vitaminD', 'b12', 'calcium'],
 };
 
 /**

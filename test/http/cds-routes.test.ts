@@ -247,6 +247,20 @@ describe('calling a service: what is refused, and how', () => {
       }),
       message: /prefetch\.vitaminD resource 0 \(Observation\) is not valid: id/,
     },
+    {
+      name: 'a DiagnosticReport whose result list is not references',
+      body: async () => ({
+        ...(await patientViewBody()),
+        prefetch: {
+          ...(await prefetch('vitamin-d-back-pain')),
+          vitaminD: {
+            resourceType: 'Bundle',
+            entry: [{ resource: { resourceType: 'DiagnosticReport', id: 'r', result: [{ reference: 5 }] } }],
+          },
+        },
+      }),
+      message: /prefetch\.vitaminD resource 0 \(DiagnosticReport\) is not valid: result/,
+    },
   ];
 
   it.each(badRequests)('400 for $name, with a useful message', async ({ body, message }) => {

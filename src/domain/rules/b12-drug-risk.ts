@@ -79,7 +79,7 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
     exposures,
     symptoms,
     symptomFacts: conditions.map(conditionFact),
-    latest: b12Results(record.observations, now)[0],
+    latest: b12Results(record.observations, now, record.diagnosticReports)[0],
     windowStart: addMonths(now, -settings.untestedWindowMonths),
     neurological: symptoms.some((symptom) => NEUROLOGICAL_SYMPTOMS.has(symptom)),
     knownDeficiency,

@@ -46,7 +46,7 @@ export function evaluateSpinePreop(
   const settings = config.spine;
   const { now } = input;
   const windowStart = addDays(now, -settings.preopWindowDays);
-  const latest = vitaminDResults(record.observations, now)[0];
+  const latest = vitaminDResults(record.observations, now, record.diagnosticReports)[0];
   const daysLeft = surgery.date && surgery.date > now ? wholeDaysBetween(now, surgery.date) : undefined;
   const surgeryFact = `${input.hook === 'patient-view' ? 'Planned' : 'Ordered'}: ${surgery.name}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}${daysLeft !== undefined ? ` (${daysLeft} days from now)` : ''}`;
   const procedure = `${shortLabel(surgery.name)}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}`;

@@ -53,7 +53,7 @@ export function evaluateVitaminDBackPain(
     return undefined;
   }
   const windowStart = addMonths(now, -settings.untestedWindowMonths);
-  const results = vitaminDResults(record.observations, now);
+  const results = vitaminDResults(record.observations, now, record.diagnosticReports);
   const latest = results[0];
   const painFacts = pain.slice(0, 3).map(conditionFact);
   const conditionLabel = capitalise(shortLabel(conditionName(painCondition)));

@@ -110,6 +110,40 @@ describe('change 1: one measurement, one value', () => {
     expect(summed[0]?.summary).toContain('23 ng/mL');
   });
 
+  const report = (...observations: Observation[]): Resource => ({
+    resourceType: 'DiagnosticReport',
+    id: 'report-1',
+    status: 'final',
+    code: { text: 'Lab panel' },
+    result: observations.map((result, index) => ({
+      reference:
+        index === 0
+          ? `Observation/${result.id ?? ''}`
+          : `https://ehr.example.org/fhir/Observation/${result.id ?? ''}`,
+    })),
+  });
+
+  it('results in the same DiagnosticReport are one measurement, minutes apart or not', async () => {
+    const totalAt = total(35, '2026-11-01T09:30:00Z');
+    const d3Later = d3(27, '2026-11-01T09:32:00Z');
+    expect(await cardsOf(VD, [chronicLowBackPain(), totalAt, d3Later, report(totalAt, d3Later)])).toEqual([]);
+    // Without the report they are two measurements, and the later fraction is the latest value.
+    expect(short(await cardsOf(VD, [chronicLowBackPain(), totalAt, d3Later]))).toEqual(['VD info']);
+  });
+
+  it('active B12 decides within one DiagnosticReport even when the times differ', async () => {
+    const active = holoTc(60, '2026-11-01T09:30:00Z', { id: 'holo' });
+    const totalB12 = b12(150, '2026-11-01T09:33:00Z', { id: 'b12-total' });
+    const cards = await cardsOf(B12, [
+      medicationRequest(METFORMIN, { authoredOn: monthsAgo(30) }),
+      active,
+      totalB12,
+      report(active, totalB12),
+    ]);
+    expect(short(cards)).toEqual(['B12 info']);
+    expect(cards[0]?.summary).toContain('active B12 60 pmol/L');
+  });
+
   it('active B12 decides when measured with total B12, and the card shows both', async () => {
     const cards = await cardsOf(B12, [
       medicationRequest(METFORMIN, { authoredOn: monthsAgo(24) }),
