@@ -23,11 +23,29 @@ export const RULES: Readonly<Record<RuleId, Rule>> = {
 };
 
 /**
+ * The last day a partial birth date allows ("2008" is up to 31 December 2008, "2008-06" up to 30 June): a
+ * patient counts as an adult only when even that day is old enough.
+ */
+function latestBirth(birthDate: string | undefined): Date | undefined {
+  const birth = parseFhirDate(birthDate);
+  if (birth === undefined || birthDate === undefined) {
+    return undefined;
+  }
+  if (/^\d{4}$/.test(birthDate)) {
+    return new Date(Date.UTC(birth.getUTCFullYear(), 11, 31));
+  }
+  if (/^\d{4}-\d{2}$/.test(birthDate)) {
+    return new Date(Date.UTC(birth.getUTCFullYear(), birth.getUTCMonth() + 1, 0));
+  }
+  return birth;
+}
+
+/**
  * Change 11: adult thresholds and doses. A birth date that is missing or not a date leaves the age unknown,
  * and the patient is treated as an adult.
  */
 function isUnderAge(record: PatientRecord, now: Date, minimumAgeYears: number): boolean {
-  const birth = parseFhirDate(record.patient?.birthDate);
+  const birth = latestBirth(record.patient?.birthDate);
   return birth !== undefined && ageInYears(birth, now) < minimumAgeYears;
 }
 

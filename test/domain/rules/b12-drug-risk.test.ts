@@ -50,7 +50,7 @@ const INDETERMINATE: Expected = {
 const SUMMARY = {
   untested: /no vitamin B12 result in 36 months: check B12/,
   deficient: /^B12 deficiency, .*start B12 replacement/,
-  indeterminate: /is indeterminate .*methylmalonic acid/,
+  indeterminate: /^Indeterminate B12, .*methylmalonic acid/,
 };
 
 // Every row of the policy's rule B12 table, both unit systems, active B12, and the exposure edges.

@@ -141,7 +141,7 @@ describe('change 1: one measurement, one value', () => {
       report(active, totalB12),
     ]);
     expect(short(cards)).toEqual(['B12 info']);
-    expect(cards[0]?.summary).toContain('active B12 60 pmol/L');
+    expect(cards[0]?.summary).toMatch(/^Indeterminate B12, active B12 60 pmol/);
   });
 
   it('active B12 decides when measured with total B12, and the card shows both', async () => {
@@ -559,7 +559,11 @@ describe('change 11: adults, not pregnancy', () => {
     ['17', born(17), 0],
     ['no birth date', undefined, 1],
     ['a birth date that is not a date', '2001-02-30', 1],
-  ] as const)('%s: %i card(s)', async (_label, birthDate, count) => {
+    ['born in 2008, day unknown (maybe still 17)', '2008', 0],
+    ['born in 2007, day unknown', '2007', 1],
+    ['born in November 2008, day unknown (maybe still 17)', '2008-11', 0],
+    ['born in October 2008, day unknown', '2008-10', 1],
+  ] as const)('%s (birth date %s): %i card(s)', async (_label, birthDate, count) => {
     const cards = await cardsOf(VD, [patient('pt-1', birthDate ? { birthDate } : {}), chronicLowBackPain()]);
     expect(cards).toHaveLength(count);
   });
