@@ -25,11 +25,14 @@ export interface Finding {
   readonly ruleId: RuleId;
   readonly situation: SituationId;
   readonly indicator: Indicator;
-  /** Values for the placeholders of the situation's summary. */
+  /**
+   * Values for the placeholders of the situation's summary. Like the facts, the threshold and the notes'
+   * values, plain text, often the EHR's own: render-card.ts makes it a plain line or escaped Markdown.
+   */
   readonly vars: Readonly<Record<string, string>>;
-  /** The facts used, each with its value, unit and date, one markdown line each. */
+  /** The facts used, each with its value, unit and date, one line of plain text each (not Markdown). */
   readonly facts: readonly string[];
-  /** The threshold or window applied. */
+  /** The threshold or window applied (plain text). */
   readonly threshold: string;
   readonly notes: readonly NoteRef[];
   readonly suggestions: readonly SuggestedOrder[];

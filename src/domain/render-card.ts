@@ -2,6 +2,7 @@ import type { CdsSuggestion } from '@medplum/core';
 import type { MedicationRequest, ServiceRequest } from '@medplum/fhirtypes';
 import type { CardCatalog, OrderCatalog } from './card-and-order-schemas.js';
 import type { OrderLookup } from './existing-orders.js';
+import { markdownText, plainLine } from './card-text.js';
 import { addWeeks, formatDate } from './fhir-time.js';
 import { uuidv5 } from './uuid-v5.js';
 import type { CdsCardOut, Finding, SuggestedOrder } from './findings.js';
@@ -27,8 +28,19 @@ export interface RenderContext {
   readonly now: Date;
 }
 
-function fill(template: string, vars: Readonly<Record<string, string>>): string {
-  return template.replace(/\{(\w+)\}/g, (match, name: string) => vars[name] ?? match);
+/**
+ * A cards.json template with its placeholders filled. The values are plain text, from the EHR as often as
+ * not: `asText` makes each one what the template is (a plain summary line, or Markdown for the detail).
+ */
+function fill(
+  template: string,
+  vars: Readonly<Record<string, string>>,
+  asText: (value: string) => string,
+): string {
+  return template.replace(/\{(\w+)\}/g, (match, name: string) => {
+    const value = vars[name];
+    return value === undefined ? match : asText(value);
+  });
 }
 
 /** A summary is one sentence under 140 characters (CDS Hooks; Inferno fails 140 and more). */
@@ -122,15 +134,18 @@ function buildSuggestion(
 
 function buildDetail(finding: Finding, context: RenderContext): string {
   const situation = context.cards.situations[finding.situation];
-  const notes = finding.notes.map((note) => fill(context.cards.notes[note.id], note.vars ?? {}));
+  const notes = finding.notes.map((note) =>
+    fill(context.cards.notes[note.id], note.vars ?? {}, markdownText),
+  );
   const evidence = situation.evidence.flatMap((key) => {
     const source = context.cards.evidence[key];
     return source ? [`- [${source.label}](${source.url})`] : [];
   });
   return [
     situation.why,
-    ['**Facts used**', ...finding.facts.map((fact) => `- ${fact}`)].join('\n'),
-    `**Threshold applied:** ${finding.threshold}`,
+    // The finding's text is plain and partly the EHR's: only our own wording around it is Markdown.
+    ['**Facts used**', ...finding.facts.map((fact) => `- ${markdownText(fact)}`)].join('\n'),
+    `**Threshold applied:** ${markdownText(finding.threshold)}`,
     ...notes,
     ['**Evidence**', ...evidence].join('\n'),
   ].join('\n\n');
@@ -155,7 +170,7 @@ export function renderCard(finding: Finding, context: RenderContext): CdsCardOut
   });
   return {
     uuid,
-    summary: clampSummary(fill(context.cards.situations[finding.situation].summary, finding.vars)),
+    summary: clampSummary(fill(context.cards.situations[finding.situation].summary, finding.vars, plainLine)),
     detail: buildDetail(finding, context),
     indicator: finding.indicator,
     source: {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Medication, MedicationRequest, Observation } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,7 @@ import {
 } from '../helpers/builders.js';
 import { buildTestApp, defaultCatalog, prefetchFor, runService, testConfig } from '../helpers/build-app.js';
 import { listeningBaseUrl, probeEventLoopBestOf } from '../helpers/event-loop-probe.js';
+import { renderGfm } from '../helpers/markdown.js';
 
 describe('issue 15 item 1: value strings are parsed in linear time', () => {
   let app: FastifyInstance;
@@ -260,5 +262,82 @@ describe('issue 12: evidence links and partial records', () => {
       testConfig().clinical,
     );
     expect(findings[0]?.notes.map((note) => note.id)).toContain('recordTruncated');
+  });
+});
+
+describe('names from the EHR in cards (the audit: markup, line breaks and bidi in names)', () => {
+  const HOSTILE = '<img src=x onerror=alert(1)> [Click for dosing](https://evil.example/phish) **bold**';
+  const LITERAL =
+    '&lt;img src=x onerror=alert(1)&gt; [Click for dosing](https://evil.example/phish) **bold**';
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    app = await buildTestApp();
+  });
+  afterAll(async () => {
+    await app.close();
+  });
+
+  /** The parts of an example request these tests change. */
+  interface Coded {
+    text?: string;
+    coding: { display?: string }[];
+  }
+  interface Example {
+    prefetch: { conditions: { entry: { resource: { code: Coded } }[] } };
+    context: {
+      draftOrders: {
+        entry: { resource: { resourceType: string; code: Coded; medicationCodeableConcept: Coded } }[];
+      };
+    };
+  }
+
+  async function example(file: string): Promise<Example> {
+    const url = new URL(`../../cds-hooks/examples/${file}`, import.meta.url);
+    return JSON.parse(await readFile(url, 'utf8')) as Example;
+  }
+
+  async function cardsOf(serviceId: string, body: unknown) {
+    const response = await app.inject({
+      method: 'POST',
+      url: `/cds-services/${serviceId}`,
+      payload: body as object,
+    });
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json<{ cards: { summary: string; detail: string }[] }>().cards;
+  }
+
+  function withConditionDisplay(body: Example, display: string): Example {
+    const code = body.prefetch.conditions.entry[0]!.resource.code;
+    code.coding[0]!.display = display;
+    delete code.text;
+    return body;
+  }
+
+  it('a condition name with HTML, a link and emphasis is literal text in the detail', async () => {
+    const body = withConditionDisplay(await example('vitamin-d-back-pain.patient-view.json'), HOSTILE);
+    const [card] = await cardsOf('vitamin-d-back-pain', body);
+    const html = renderGfm(card?.detail ?? '');
+    expect(html).not.toMatch(/<img|evil\.example\/phish"|<strong>bold/);
+    expect(html).toContain(`<li>${LITERAL} (since`);
+  });
+
+  it('a condition name with line breaks, a heading and an RTL override is one plain line', async () => {
+    const body = withConditionDisplay(
+      await example('vitamin-d-back-pain.patient-view.json'),
+      'Back pain\n\n# STOP ALL VITAMIN D\n\u202eesrever',
+    );
+    const [card] = await cardsOf('vitamin-d-back-pain', body);
+    expect(card?.summary).toMatch(/^Back pain # STOP ALL VITAMIN D esrever with vitamin D deficiency/);
+    expect(renderGfm(card?.detail ?? '')).not.toMatch(/<h1/);
+    expect(card?.detail).toContain('\n- Back pain # STOP ALL VITAMIN D esrever (since');
+  });
+
+  it('an ordered drug name is literal text in the detail (order-sign)', async () => {
+    const body = await example('b12-drug-risk.order-sign.json');
+    body.context.draftOrders.entry[0]!.resource.medicationCodeableConcept.text = `folic acid ${HOSTILE}`;
+    const [card] = await cardsOf('b12-drug-risk-order-sign', body);
+    const html = renderGfm(card?.detail ?? '');
+    expect(html).not.toMatch(/<img|evil\.example\/phish"/);
+    expect(html).toContain(`<li>Ordered: folic acid ${LITERAL}</li>`);
   });
 });

@@ -79,6 +79,9 @@ export function cardProblems(card: Json, path = 'card'): string[] {
     problems.push(`${path}.summary is required`);
   } else if (summary.length >= 140) {
     problems.push(`${path}.summary has ${summary.length} characters (must be < 140)`);
+  } else if (/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(summary)) {
+    // One line of plain text: no newline, control or bidi character.
+    problems.push(`${path}.summary is not one line of plain text: ${JSON.stringify(summary)}`);
   }
   if (!['info', 'warning', 'critical'].includes(card['indicator'] as string)) {
     problems.push(`${path}.indicator is invalid`);

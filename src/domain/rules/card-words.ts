@@ -1,4 +1,5 @@
 /** Small wording helpers for card summaries and details. */
+import { plainLine } from '../card-text.js';
 
 /** "a and b", "a, b and c". */
 export function listWords(words: readonly string[]): string {
@@ -14,9 +15,10 @@ export function capitalise(text: string): string {
 
 /**
  * Names from the EHR (procedures, products) can be long; summaries must stay under 140 characters.
- * Cuts at a word boundary.
+ * Measured as the plain line the summary will show, and cut at a word boundary.
  */
-export function shortLabel(name: string, max = 40): string {
+export function shortLabel(text: string, max = 40): string {
+  const name = plainLine(text);
   if (name.length <= max) {
     return name;
   }

@@ -1,0 +1,10 @@
+import { describe, expect, it } from 'vitest';
+import { shortLabel } from '../../../src/domain/rules/card-words.js';
+
+describe('shortLabel', () => {
+  it('measures and returns the one plain line a summary shows', () => {
+    expect(shortLabel('Back pain\n\n# STOP\u202e')).toBe('Back pain # STOP');
+    // 41 zero-width spaces are no text: the name is short, not cut.
+    expect(shortLabel(`Low back pain${'\u200b'.repeat(41)}`)).toBe('Low back pain');
+  });
+});
