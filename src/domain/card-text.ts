@@ -13,18 +13,20 @@
 const INVISIBLE = /\p{Cf}/gu;
 /** Controls (C0 with newlines and tabs, DEL, C1) and every whitespace, line and paragraph separators included. */
 const BREAKS = /[\p{Cc}\s]+/gu;
-/** Anything plainLine would change, tested first so that clean text (nearly all of it) is not rebuilt. */
-const NOT_PLAIN = /[\p{Cc}\p{Cf}]|[^\S ]| {2}|^ | $/u;
+/** Anything but printable ASCII (space to tilde). Names and facts mostly are: that case is checked fast. */
+const NOT_ASCII = /[^ -~]/;
 
 /**
  * One line of plain text: format characters dropped, controls and any whitespace run made one space, ends
  * trimmed, a lone UTF-16 surrogate made U+FFFD.
  */
 export function plainLine(text: string): string {
-  if (!NOT_PLAIN.test(text) && text.isWellFormed()) {
-    return text;
-  }
-  return text.toWellFormed().replace(INVISIBLE, '').replace(BREAKS, ' ').trim();
+  const plainAscii =
+    !NOT_ASCII.test(text) &&
+    !text.includes('  ') &&
+    text.charCodeAt(0) !== 0x20 &&
+    text.charCodeAt(text.length - 1) !== 0x20;
+  return plainAscii ? text : text.toWellFormed().replace(INVISIBLE, '').replace(BREAKS, ' ').trim();
 }
 
 /**
@@ -34,6 +36,8 @@ export function plainLine(text: string): string {
  * `www.` (GFM's extended autolinks), and `@` (email autolinks).
  */
 const INLINE_MARKUP = /[\\`*_~[\]|$@]|<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;)|:(?=\/\/)|(?<=www)\./gi;
+/** A quick test for INLINE_MARKUP, without its lookarounds: most lines have nothing to escape. */
+const MAYBE_MARKUP = /[\\`*_~[\]|$@<&]|:\/\/|www\./i;
 /** Block markers at the start of a line (headings, quotes, lists, setext underlines): `# `, `> `, `- `, `1. `. */
 const LEADING_MARKER = /^(?:[#>+=-]|\d{1,9}(?=[.)]))/;
 
@@ -44,6 +48,52 @@ const LEADING_MARKER = /^(?:[#>+=-]|\d{1,9}(?=[.)]))/;
  * "25-hydroxyvitamin D: <8 ng/mL (on 2026-10-01)" reads the same in the raw text.
  */
 export function markdownText(text: string): string {
-  const line = plainLine(text).replace(INLINE_MARKUP, '\\$&');
-  return line.replace(LEADING_MARKER, (marker) => (/\d/.test(marker) ? `${marker}\\` : `\\${marker}`));
+  const plain = plainLine(text);
+  const line = MAYBE_MARKUP.test(plain) ? plain.replace(INLINE_MARKUP, '\\$&') : plain;
+  return LEADING_MARKER.test(line)
+    ? line.replace(LEADING_MARKER, (marker) => (/\d/.test(marker) ? `${marker}\\` : `\\${marker}`))
+    : line;
+}
+
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** Between two of these characters there is always a grapheme boundary (UAX #29: no Extend, ZWJ, CR, LF below). */
+function isSimple(code: number): boolean {
+  return code >= 0x20 && code < 0x300;
+}
+
+/**
+ * The longest start of the text that is at most `max` UTF-16 code units and ends between whole graphemes, so
+ * that a cut never leaves half a surrogate pair or a letter without its accent. Segments only near the cut and
+ * only when the character pair there is not plainly Latin (the common case costs two comparisons). A single
+ * grapheme longer than `max` (a letter under hundreds of combining marks) is cut between code points instead.
+ */
+export function graphemePrefix(text: string, max: number): string {
+  if (text.length <= max) {
+    return text;
+  }
+  if (max <= 0) {
+    return '';
+  }
+  if (isSimple(text.charCodeAt(max - 1)) && isSimple(text.charCodeAt(max))) {
+    return text.slice(0, max);
+  }
+  let end = 0;
+  // Two code units past the cut: the whole code point at the cut decides whether the cut is a boundary.
+  for (const { index, segment } of graphemes.segment(text.slice(0, max + 2))) {
+    if (index + segment.length > max) {
+      break;
+    }
+    end = index + segment.length;
+  }
+  if (end === 0) {
+    const high = text.charCodeAt(max - 1);
+    end = high >= 0xd800 && high <= 0xdbff ? max - 1 : max;
+  }
+  return text.slice(0, end);
+}
+
+/** The text whole when it has at most `max` code units, else cut as graphemePrefix allows, with "…". */
+export function clampText(text: string, max: number): string {
+  return text.length <= max ? text : `${graphemePrefix(text, max - 1).trimEnd()}…`;
 }

@@ -2,7 +2,7 @@ import type { CdsSuggestion } from '@medplum/core';
 import type { MedicationRequest, ServiceRequest } from '@medplum/fhirtypes';
 import type { CardCatalog, OrderCatalog } from './card-and-order-schemas.js';
 import type { OrderLookup } from './existing-orders.js';
-import { markdownText, plainLine } from './card-text.js';
+import { clampText, markdownText, plainLine } from './card-text.js';
 import { addWeeks, formatDate } from './fhir-time.js';
 import { uuidv5 } from './uuid-v5.js';
 import type { CdsCardOut, Finding, SuggestedOrder } from './findings.js';
@@ -43,9 +43,12 @@ function fill(
   });
 }
 
-/** A summary is one sentence under 140 characters (CDS Hooks; Inferno fails 140 and more). */
+/**
+ * A summary is one line of plain text under 140 characters (CDS Hooks; Inferno fails 140 and more), cut
+ * between whole characters.
+ */
 function clampSummary(summary: string): string {
-  return summary.length <= MAX_SUMMARY ? summary : `${summary.slice(0, MAX_SUMMARY - 1).trimEnd()}…`;
+  return clampText(summary, MAX_SUMMARY);
 }
 
 function isAlreadyOrdered(suggestion: SuggestedOrder, lookup: OrderLookup): boolean {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { markdownText, plainLine } from '../../src/domain/card-text.js';
+import { clampText, graphemePrefix, markdownText, plainLine } from '../../src/domain/card-text.js';
 import { escapeHtml, renderGfm } from '../helpers/markdown.js';
 import { propertyRuns } from '../helpers/property-runs.js';
 
@@ -111,5 +111,54 @@ describe('markdownText: EHR text that renders as itself', () => {
       }),
       { numRuns: propertyRuns(3000) },
     );
+  });
+});
+
+describe('graphemePrefix and clampText: cuts between whole characters', () => {
+  it('never splits a surrogate pair', () => {
+    const text = `a${'😀'.repeat(30)}`;
+    for (let max = 1; max <= text.length; max++) {
+      const prefix = graphemePrefix(text, max);
+      expect(prefix.isWellFormed(), `max ${max}`).toBe(true);
+      expect(prefix.length).toBeLessThanOrEqual(max);
+      expect(prefix.length).toBeGreaterThanOrEqual(max - 1);
+    }
+  });
+
+  it.each([
+    ['an accent stays with its letter', 'cafe\u0301 au lait', 4, 'caf'],
+    ['a skin tone stays with its hand', 'ok 👍🏽 thanks', 5, 'ok '],
+    ['a family stays whole', 'x👨‍👩‍👧y', 4, 'x'],
+    ['a flag stays whole', 'FR🇫🇷', 4, 'FR'],
+    ['plain Latin is cut where asked', 'Lumbar spinal fusion', 6, 'Lumbar'],
+  ])('%s', (_label, text, max, expected) => {
+    expect(graphemePrefix(text, max)).toBe(expected);
+  });
+
+  it('cuts a single grapheme longer than the limit between code points', () => {
+    const zalgo = `a${'\u0301'.repeat(200)}`;
+    expect(graphemePrefix(zalgo, 10)).toBe(zalgo.slice(0, 10));
+    expect(graphemePrefix('😀😀', 1)).toBe('');
+  });
+
+  it('always gives a well-formed start of the text within the limit', () => {
+    fc.assert(
+      fc.property(hostileText, fc.integer({ min: 1, max: 40 }), (text, max) => {
+        const well = text.toWellFormed();
+        const prefix = graphemePrefix(well, max);
+        expect(well.startsWith(prefix)).toBe(true);
+        expect(prefix.length).toBeLessThanOrEqual(max);
+        expect(prefix.isWellFormed()).toBe(true);
+        const clamped = clampText(well, max);
+        expect(clamped.length).toBeLessThanOrEqual(max);
+        expect(clamped.isWellFormed()).toBe(true);
+      }),
+      { numRuns: propertyRuns(3000) },
+    );
+  });
+
+  it('keeps text within the limit whole', () => {
+    expect(clampText('short', 139)).toBe('short');
+    expect(clampText('x'.repeat(200), 139)).toBe(`${'x'.repeat(138)}…`);
   });
 });

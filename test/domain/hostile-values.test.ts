@@ -340,4 +340,16 @@ describe('names from the EHR in cards (the audit: markup, line breaks and bidi i
     expect(html).not.toMatch(/<img|evil\.example\/phish"/);
     expect(html).toContain(`<li>Ordered: folic acid ${LITERAL}</li>`);
   });
+
+  it('an operation name of emoji is cut between whole characters in the summary (order-select)', async () => {
+    const body = await example('spine-preop-vitamin-d.order-select.json');
+    const order = body.context.draftOrders.entry.find(
+      (entry) => entry.resource.resourceType === 'ServiceRequest',
+    )!.resource;
+    order.code.text = `a${'😀'.repeat(30)}`;
+    order.code.coding[0]!.display = order.code.text;
+    const [card] = await cardsOf('spine-preop-vitamin-d-order-select', body);
+    expect(card?.summary.isWellFormed()).toBe(true);
+    expect(card?.summary).toContain(`a${'😀'.repeat(19)}…`);
+  });
 });

@@ -110,6 +110,14 @@ describe('text from the EHR in a card', () => {
     );
     expect(cardProblems(card)).toEqual([]);
   });
+
+  it('is cut between whole characters when the summary is too long', async () => {
+    const card = await render(vdFinding({ vars: { condition: `a${'😀'.repeat(80)}` } }));
+    expect(card?.summary.length).toBeLessThan(140);
+    expect(card?.summary.isWellFormed()).toBe(true);
+    expect(card?.summary).toMatch(/😀…$/u);
+    expect(cardProblems(card)).toEqual([]);
+  });
 });
 
 describe('card summaries', () => {

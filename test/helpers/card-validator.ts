@@ -79,8 +79,8 @@ export function cardProblems(card: Json, path = 'card'): string[] {
     problems.push(`${path}.summary is required`);
   } else if (summary.length >= 140) {
     problems.push(`${path}.summary has ${summary.length} characters (must be < 140)`);
-  } else if (/[\p{Cc}\p{Cf}\u2028\u2029]/u.test(summary)) {
-    // One line of plain text: no newline, control or bidi character.
+  } else if (!summary.isWellFormed() || /[\p{Cc}\p{Cf}\u2028\u2029]/u.test(summary)) {
+    // One line of plain text: no newline, control or bidi character, no half of a surrogate pair.
     problems.push(`${path}.summary is not one line of plain text: ${JSON.stringify(summary)}`);
   }
   if (!['info', 'warning', 'critical'].includes(card['indicator'] as string)) {
@@ -88,6 +88,8 @@ export function cardProblems(card: Json, path = 'card'): string[] {
   }
   if (card['detail'] !== undefined && typeof card['detail'] !== 'string') {
     problems.push(`${path}.detail must be a string`);
+  } else if (typeof card['detail'] === 'string' && !card['detail'].isWellFormed()) {
+    problems.push(`${path}.detail has half of a surrogate pair`);
   }
   if (card['uuid'] !== undefined && typeof card['uuid'] !== 'string') {
     problems.push(`${path}.uuid must be a string`);

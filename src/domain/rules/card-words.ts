@@ -1,5 +1,5 @@
 /** Small wording helpers for card summaries and details. */
-import { plainLine } from '../card-text.js';
+import { graphemePrefix, plainLine } from '../card-text.js';
 
 /** "a and b", "a, b and c". */
 export function listWords(words: readonly string[]): string {
@@ -15,14 +15,15 @@ export function capitalise(text: string): string {
 
 /**
  * Names from the EHR (procedures, products) can be long; summaries must stay under 140 characters.
- * Measured as the plain line the summary will show, and cut at a word boundary.
+ * Measured as the plain line the summary will show, and cut at a word boundary, else between whole
+ * characters (never inside a surrogate pair or before a combining mark).
  */
 export function shortLabel(text: string, max = 40): string {
   const name = plainLine(text);
   if (name.length <= max) {
     return name;
   }
-  const cut = name.slice(0, max);
+  const cut = graphemePrefix(name, max);
   const lastSpace = cut.lastIndexOf(' ');
   return `${(lastSpace > max / 2 ? cut.slice(0, lastSpace) : cut).trimEnd()}…`;
 }
