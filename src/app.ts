@@ -18,7 +18,7 @@ import type { Config } from './config.js';
 import { type FeedbackService, openFeedbackService } from './feedback/feedback-service.js';
 import { analyticsRoutes, metricsRoutes } from './http/analytics-routes.js';
 import { cdsRoutes } from './http/cds-routes.js';
-import { requestIdOf, slowClientTimeouts } from './http/connection-limits.js';
+import { requestIdOf, sendRequestId, slowClientTimeouts } from './http/connection-limits.js';
 import { installErrorHandler, notFoundHandler } from './http/error-handler.js';
 import { type HealthState, healthRoutes } from './http/health-routes.js';
 import { registerRateLimits } from './http/rate-limits.js';
@@ -85,17 +85,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   );
   installErrorHandler(app);
   app.decorateRequest('cdsClient', null);
+  // First of the hooks: a refusal by any later one (CORS, rate limits, auth) still carries the id.
+  sendRequestId(app);
 
   const headers = securityHeaders();
   app.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers);
     done();
   });
-  // Browser clients (the CDS Hooks Sandbox) preflight every call with Authorization.
+  // Browser clients (the CDS Hooks Sandbox) preflight every call with Authorization; a script may only read
+  // the response headers listed in exposedHeaders (when to retry, why a 401, the id to quote in a report).
   await app.register(cors, {
     origin: config.server.corsOrigins.includes('*') ? '*' : [...config.server.corsOrigins],
     methods: ['GET', 'POST', 'OPTIONS'],
-    allowedHeaders: ['Content-Type', 'Authorization'],
+    allowedHeaders: ['Content-Type', 'Authorization', 'X-Request-Id'],
+    exposedHeaders: ['Retry-After', 'WWW-Authenticate', 'X-Request-Id'],
     maxAge: 600,
   });
   const redis = config.redis ? await openRedis(config.redis.url, config.redis.keyPrefix, app.log) : null;
@@ -164,10 +168,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       void reply.header('retry-after', String(error.retryAfterSeconds));
     }
   });
-  const adminApp = config.server.metricsPort === undefined ? null : Fastify({ loggerInstance: app.log });
+  const adminApp =
+    config.server.metricsPort === undefined
+      ? null
+      : Fastify({ loggerInstance: app.log, requestIdHeader: false, genReqId: requestIdOf });
   app.decorate('adminApp', adminApp);
   if (adminApp) {
     installErrorHandler(adminApp);
+    sendRequestId(adminApp);
     adminApp.setNotFoundHandler(notFoundHandler);
     app.addHook('onClose', async () => {
       await adminApp.close();

@@ -12,7 +12,16 @@ describe('the admin port (METRICS_PORT)', () => {
       expect(metrics.statusCode).toBe(200);
       expect(metrics.body).toMatch(/^cds_feedback_store_up 1$/m);
       expect(metrics.body).toMatch(/^cds_replay_memory_fallbacks_total 0$/m);
-      expect((await admin!.inject({ method: 'GET', url: '/cds-services' })).statusCode).toBe(404);
+      const unknown = await admin!.inject({
+        method: 'GET',
+        url: '/cds-services',
+        headers: { 'x-request-id': 'scrape-7' },
+      });
+      expect(unknown.statusCode).toBe(404);
+      // The same request id rule as the service port, sent back the same way.
+      expect(unknown.headers['x-request-id']).toBe('scrape-7');
+      expect(unknown.json<{ requestId: string }>().requestId).toBe('scrape-7');
+      expect(metrics.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     } finally {
       await app.close();
     }

@@ -73,6 +73,20 @@ describe('openapi.yaml', () => {
     );
   });
 
+  it('declares the x-request-id header on every response, and accepts it on every request', () => {
+    for (const { path, method, operation } of operations) {
+      for (const [status, response] of Object.entries(operation.responses)) {
+        expect((response as { headers?: Record<string, unknown> }).headers?.['x-request-id']).toEqual({
+          $ref: '#/components/headers/RequestId',
+        });
+        expect(status, `${method} ${path}`).toMatch(/^\d{3}$/);
+      }
+      expect(operation.parameters, `${method} ${path}`).toContainEqual(
+        expect.objectContaining({ name: 'x-request-id', in: 'header', required: false }),
+      );
+    }
+  });
+
   it('has an example request and response for every service and hook', async () => {
     const call = committed.paths['/cds-services/{id}']?.['post'] as Operation & {
       requestBody: { content: Record<string, { examples: Record<string, { value: { hook: string } }> }> };

@@ -1,7 +1,7 @@
 /**
  * Completes the OpenAPI document @fastify/swagger derives from the routes' zod schemas with what the schemas
- * cannot say: the JWT security scheme, the errors every layer in front of a handler can answer (401, 413, 429,
- * 503) with their real bodies, response descriptions, operationIds and examples.
+ * cannot say: the JWT security scheme, the errors every layer in front of a handler can answer (401, 413,
+ * 429, 503) with their real bodies, the request id header, response descriptions, operationIds and examples.
  */
 
 type JsonObject = Record<string, unknown>;
@@ -11,7 +11,11 @@ export interface OpenApiDocument {
   openapi: string;
   info: JsonObject;
   servers?: { url: string; description?: string }[];
-  components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
+  components?: {
+    schemas?: Record<string, unknown>;
+    securitySchemes?: Record<string, unknown>;
+    headers?: Record<string, unknown>;
+  };
   paths: Record<string, Record<string, Operation>>;
   security?: unknown[];
   tags?: { name: string; description: string }[];
@@ -23,6 +27,7 @@ interface Operation {
   description?: string;
   tags?: string[];
   security?: Record<string, string[]>[];
+  parameters?: unknown[];
   requestBody?: { content?: Record<string, { schema?: unknown; examples?: Record<string, unknown> }> };
   responses?: Record<string, Response>;
 }
@@ -158,6 +163,26 @@ const ERROR_EXAMPLES: Readonly<Record<string, unknown>> = {
   '503': { error: 'Service Unavailable', message: 'Service Unavailable', statusCode: 503 },
 };
 
+/** The request id rule of src/http/connection-limits.ts. */
+const REQUEST_ID_SCHEMA = { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$' };
+
+/** Sent on every response (src/http/connection-limits.ts, sendRequestId). */
+const REQUEST_ID_HEADER = {
+  description:
+    'the request id: the X-Request-Id the client sent when it looks like an id, else a new UUID; the same as `requestId` in an error body and in the log lines of the call',
+  schema: REQUEST_ID_SCHEMA,
+};
+
+/** Accepted on every request. */
+const REQUEST_ID_PARAMETER = {
+  name: 'x-request-id',
+  in: 'header',
+  required: false,
+  description:
+    "an id of the client's own for this request (a letter or digit, then up to 127 letters, digits and `._:-`), kept as the request id; any other value is replaced by a new UUID",
+  schema: REQUEST_ID_SCHEMA,
+};
+
 const RATE_LIMIT_HEADERS = {
   'retry-after': { description: 'seconds until the client may call again', schema: { type: 'integer' } },
   'x-ratelimit-limit': { description: 'requests allowed per window', schema: { type: 'integer' } },
@@ -239,6 +264,11 @@ function describeOperation(
     responses[status] ??= errorResponse(status, '#/components/schemas/Error');
   }
   responses['503'] ??= errorResponse('503', '#/components/schemas/Closing');
+  for (const response of Object.values(responses)) {
+    response.headers = { ...response.headers, 'x-request-id': { $ref: '#/components/headers/RequestId' } };
+  }
+  // Inline rather than a $ref: the /docs page lists each operation's parameters as they are.
+  operation.parameters = [...(operation.parameters ?? []), REQUEST_ID_PARAMETER];
   if (path === '/cds-services/{id}' && method === 'post') {
     addHookExamples(operation, examples);
   }
@@ -287,6 +317,7 @@ loopback address. Health, readiness, metrics and this description are open.`,
       },
     },
     schemas: { ...document.components?.schemas, Error: ERROR_SCHEMA, Closing: CLOSING_SCHEMA },
+    headers: { RequestId: REQUEST_ID_HEADER },
   };
   for (const [path, operations] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(operations)) {

@@ -1,16 +1,41 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
 
 /** What a request id from a client must look like to be kept (UUIDs, ULIDs, trace ids): else it is replaced. */
 const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
+/** Each request's id, decided once: when it arrives (sendRequestId) or when Fastify asks (genReqId). */
+const requestIds = new WeakMap<IncomingMessage, string>();
+
 /**
  * The request's id: the client's `X-Request-Id` when it looks like an id, else a new UUID. An id goes into
- * every log line, so a header of any shape (newlines, megabytes, text) is never trusted verbatim.
+ * every log line and back in the `x-request-id` header, so a header of any shape (newlines, megabytes, text)
+ * is never trusted verbatim.
  */
 export function requestIdOf(request: IncomingMessage): string {
-  const given = request.headers['x-request-id'];
-  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  let id = requestIds.get(request);
+  if (id === undefined) {
+    const given = request.headers['x-request-id'];
+    id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    requestIds.set(request, id);
+  }
+  return id;
+}
+
+/**
+ * Every response carries the request id as `x-request-id`, the id its error body and log lines carry. It is
+ * set on the raw response as the request arrives, before Fastify's own handler, so that answers Fastify writes
+ * itself (the 503 while closing) have it too; the hook does the same for `inject`, which bypasses the server.
+ */
+export function sendRequestId(app: FastifyInstance): void {
+  app.server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
+    response.setHeader('x-request-id', requestIdOf(request));
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    void reply.header('x-request-id', request.id);
+    done();
+  });
 }
 
 /**

@@ -531,6 +531,49 @@ describe('browser clients and operations', () => {
     expect(response.headers['access-control-allow-origin']).toBe('*');
   });
 
+  it('lets a browser client send X-Request-Id', async () => {
+    const response = await app.inject({
+      method: 'OPTIONS',
+      url: '/cds-services/vitamin-d-back-pain',
+      headers: {
+        origin: 'https://sandbox.cds-hooks.org',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,x-request-id',
+      },
+    });
+    expect(response.statusCode).toBe(204);
+    expect(String(response.headers['access-control-allow-headers']).toLowerCase()).toContain('x-request-id');
+  });
+
+  it('lets a browser client read Retry-After, WWW-Authenticate and X-Request-Id, on a 401 too', async () => {
+    const issuers = JSON.stringify([
+      { iss: 'https://ehr.example.org', jwksUrl: 'https://ehr.example.org/jwks' },
+    ]);
+    const authenticated = await buildTestApp({ env: { AUTH_ISSUERS: issuers } });
+    try {
+      const responses = [
+        await post('/cds-services/vitamin-d-back-pain', await patientViewBody(), {
+          origin: 'https://sandbox.cds-hooks.org',
+        }),
+        await authenticated.inject({
+          method: 'POST',
+          url: '/cds-services/vitamin-d-back-pain',
+          payload: await patientViewBody(),
+          headers: { origin: 'https://sandbox.cds-hooks.org' },
+        }),
+      ];
+      expect(responses.map((response) => response.statusCode)).toEqual([200, 401]);
+      for (const response of responses) {
+        const exposed = String(response.headers['access-control-expose-headers']).toLowerCase().split(/,\s*/);
+        expect(exposed).toEqual(expect.arrayContaining(['retry-after', 'www-authenticate', 'x-request-id']));
+        expect(response.headers['x-request-id']).toBeDefined();
+      }
+      expect(responses[1]?.headers['www-authenticate']).toBe('Bearer');
+    } finally {
+      await authenticated.close();
+    }
+  });
+
   it('serves /healthz and /readyz', async () => {
     expect((await app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
     expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready' });
