@@ -20,6 +20,7 @@ import { analyticsRoutes, metricsRoutes } from './http/analytics-routes.js';
 import { cdsRoutes } from './http/cds-routes.js';
 import { requestIdOf, sendRequestId, slowClientTimeouts } from './http/connection-limits.js';
 import { installErrorHandler, notFoundHandler } from './http/error-handler.js';
+import { jsonBodyParser } from './http/json-body.js';
 import { type HealthState, healthRoutes } from './http/health-routes.js';
 import { registerRateLimits } from './http/rate-limits.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -77,12 +78,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  // The spec's examples send application/json; FHIR clients may send application/fhir+json.
-  app.addContentTypeParser(
-    'application/fhir+json',
-    { parseAs: 'string' },
-    app.getDefaultJsonParser('error', 'error'),
-  );
+  // The spec's examples send application/json; FHIR clients may send application/fhir+json. Both get Fastify's
+  // JSON parser, with messages that name the content type and tell a forbidden key from broken JSON. Any other
+  // body, text/plain included (Fastify reads it as a string by default), is a 415.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  for (const mediaType of ['application/json', 'application/fhir+json']) {
+    app.addContentTypeParser(mediaType, { parseAs: 'string' }, jsonBodyParser(mediaType, parseJson));
+  }
   installErrorHandler(app);
   app.decorateRequest('cdsClient', null);
   // First of the hooks: a refusal by any later one (CORS, rate limits, auth) still carries the id.

@@ -29,6 +29,17 @@ export class PayloadTooLargeError extends CdsHttpError {
   }
 }
 
+/**
+ * Thrown when a JSON body has a `__proto__` key, or a `constructor` key holding a `prototype` (400): keys
+ * that could pollute prototypes, refused by the JSON parser.
+ */
+export class ForbiddenKeyError extends CdsHttpError {
+  override readonly name = 'ForbiddenKeyError';
+  constructor(key: '__proto__' | 'constructor.prototype') {
+    super(400, 'CDS_FORBIDDEN_KEY', `The body contains a forbidden key \`${key}\``);
+  }
+}
+
 /** Thrown for a service id the catalogue does not have (404). */
 export class ServiceNotFoundError extends CdsHttpError {
   override readonly name = 'ServiceNotFoundError';

@@ -69,7 +69,7 @@ describe('openapi.yaml', () => {
     }
     const call = committed.paths['/cds-services/{id}']?.['post'] as Operation;
     expect(Object.keys(call.responses)).toEqual(
-      expect.arrayContaining(['400', '401', '404', '412', '413', '429', '503']),
+      expect.arrayContaining(['400', '401', '404', '412', '413', '415', '429', '503']),
     );
   });
 
@@ -141,6 +141,20 @@ describe('the documented error bodies are the real ones', () => {
     const examples = operation.responses[status]?.content?.['application/json']?.examples ?? {};
     return Object.values(examples)[0]?.value as Record<string, unknown>;
   };
+
+  it('415', async () => {
+    const unsupported = await app.inject({
+      method: 'POST',
+      url: '/cds-services/vitamin-d-back-pain/feedback',
+      payload: '<feedback/>',
+      headers: { 'content-type': 'application/xml' },
+    });
+    expect(unsupported.statusCode).toBe(415);
+    expect({ ...unsupported.json(), requestId: 'any' }).toEqual({
+      ...documented('/cds-services/{id}/feedback', 'post', '415'),
+      requestId: 'any',
+    });
+  });
 
   it('413 and 429', async () => {
     const tooLarge = await app.inject({

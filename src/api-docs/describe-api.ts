@@ -1,7 +1,7 @@
 /**
  * Completes the OpenAPI document @fastify/swagger derives from the routes' zod schemas with what the schemas
  * cannot say: the JWT security scheme, the errors every layer in front of a handler can answer (401, 413,
- * 429, 503) with their real bodies, the request id header, response descriptions, operationIds and examples.
+ * 415, 429, 503) with their real bodies, the request id header, response descriptions, operationIds and examples.
  */
 
 type JsonObject = Record<string, unknown>;
@@ -86,7 +86,8 @@ const ERROR_DESCRIPTIONS: Readonly<Record<string, string>> = {
   '412':
     'Data the rules need could be had neither from prefetch nor from `fhirServer` (none given, not allowed, an error or past the deadline).',
   '413': 'The body is larger than `BODY_LIMIT_BYTES`.',
-  '415': 'The body is not JSON.',
+  '415':
+    'The body is of a media type the service does not read: send `application/json` or `application/fhir+json`.',
   '429':
     'Too many requests from this client (or too many failed authentications from this address); see `Retry-After`.',
   '503': 'The service is shutting down (or cannot reach its feedback store); retry on another replica.',
@@ -152,6 +153,13 @@ const ERROR_EXAMPLES: Readonly<Record<string, unknown>> = {
     error: 'Payload Too Large',
     code: 'FST_ERR_CTP_BODY_TOO_LARGE',
     message: 'Request body is too large',
+    requestId: REQUEST_ID,
+  },
+  '415': {
+    statusCode: 415,
+    error: 'Unsupported Media Type',
+    code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE',
+    message: 'Unsupported Media Type',
     requestId: REQUEST_ID,
   },
   '429': {
@@ -255,7 +263,7 @@ function describeOperation(
     added.push('401');
   }
   if (method === 'post') {
-    added.push('413');
+    added.push('413', '415');
   }
   if (isRateLimited(path)) {
     added.push('429');

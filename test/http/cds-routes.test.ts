@@ -293,6 +293,60 @@ describe('calling a service: what is refused, and how', () => {
     expect(response.statusCode).toBe(400);
   });
 
+  it.each([
+    ['application/json', '{"hook": "patient-view", "__proto__": {"polluted": true}}', '__proto__'],
+    ['application/fhir+json', '{"hook": "patient-view", "__proto__": {"polluted": true}}', '__proto__'],
+    [
+      'application/fhir+json',
+      '{"hook": "patient-view", "prefetch": {"x": [{"constructor": {"prototype": {"polluted": true}}}]}}',
+      'constructor.prototype',
+    ],
+  ])('400 naming the forbidden key, not "not valid JSON" (%s, %s)', async (type, payload, key) => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/cds-services/vitamin-d-back-pain',
+      payload,
+      headers: { 'content-type': type },
+    });
+    expect(response.statusCode).toBe(400);
+    expect(response.json()).toMatchObject({
+      code: 'CDS_FORBIDDEN_KEY',
+      message: `The body contains a forbidden key \`${key}\``,
+    });
+  });
+
+  it.each([
+    [
+      'not JSON',
+      '{"hook": "patient-view",',
+      "Body is not valid JSON but content-type is set to 'application/fhir+json'",
+    ],
+    ['empty', '', "The body is empty but content-type is set to 'application/fhir+json'"],
+  ])(
+    '400 for an application/fhir+json body that is %s names that content type',
+    async (_name, payload, message) => {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/cds-services/vitamin-d-back-pain',
+        payload,
+        headers: { 'content-type': 'application/fhir+json' },
+      });
+      expect(response.statusCode).toBe(400);
+      expect(response.json<{ message: string }>().message).toBe(message);
+    },
+  );
+
+  it('415 for a text/plain body, even one holding JSON (Fastify would read it as a string)', async () => {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/cds-services/vitamin-d-back-pain',
+      payload: JSON.stringify(await patientViewBody()),
+      headers: { 'content-type': 'text/plain' },
+    });
+    expect(response.statusCode).toBe(415);
+    expect(response.json<{ code: string }>().code).toBe('FST_ERR_CTP_INVALID_MEDIA_TYPE');
+  });
+
   it('404 for an unknown service id, whatever the body', async () => {
     for (const body of [await patientViewBody(), {}]) {
       const response = await post('/cds-services/no-such-service', body);
