@@ -78,9 +78,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
-  // The spec's examples send application/json; FHIR clients may send application/fhir+json. Both get Fastify's
-  // JSON parser, with messages that name the content type and tell a forbidden key from broken JSON. Any other
-  // body, text/plain included (Fastify reads it as a string by default), is a 415.
+  // The spec's examples send application/json; FHIR clients may send application/fhir+json. Both get
+  // Fastify's JSON parser, with messages that name the content type and tell a forbidden key from broken
+  // JSON. Any other body, text/plain included (Fastify reads it as a string by default), is a 415.
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json', 'text/plain']);
   for (const mediaType of ['application/json', 'application/fhir+json']) {

@@ -1,7 +1,8 @@
 /**
  * Completes the OpenAPI document @fastify/swagger derives from the routes' zod schemas with what the schemas
  * cannot say: the JWT security scheme, the errors every layer in front of a handler can answer (401, 413,
- * 415, 429, 503) with their real bodies, the request id header, response descriptions, operationIds and examples.
+ * 415, 429, 503) with their real bodies, the request id header, response descriptions, operationIds and
+ * examples.
  */
 
 type JsonObject = Record<string, unknown>;

@@ -1,9 +1,10 @@
 /**
  * Text from the EHR (condition, medication and procedure names, units) on its way into a card. A Finding's
- * vars, facts, threshold and note values are plain text; only the wording of cds-hooks/cards.json is Markdown.
- * render-card.ts is the one place where plain text becomes a summary (`plainLine`) or a line of the detail
- * (`markdownText`). See {@link https://cds-hooks.hl7.org/2.0/#card-attributes | CDS Cards}: `summary` is
- * plain text under 140 characters, `detail` is GitHub Flavored Markdown, which clients may render with HTML.
+ * vars, facts, threshold and note values are plain text; only the wording of cds-hooks/cards.json is
+ * Markdown. render-card.ts is the one place where plain text becomes a summary (`plainLine`) or a line of the
+ * detail (`markdownText`). See {@link https://cds-hooks.hl7.org/2.0/#card-attributes | CDS Cards}: `summary`
+ * is plain text under 140 characters, `detail` is GitHub Flavored Markdown, which clients may render with
+ * HTML.
  */
 
 /**
@@ -11,7 +12,7 @@
  * zero-width spaces and joiners, the BOM, soft hyphens and tag characters. Invisible, so dropped.
  */
 const INVISIBLE = /\p{Cf}/gu;
-/** Controls (C0 with newlines and tabs, DEL, C1) and every whitespace, line and paragraph separators included. */
+/** Controls (C0 with newlines and tabs, DEL, C1) and all whitespace, line and paragraph separators too. */
 const BREAKS = /[\p{Cc}\s]+/gu;
 /** Anything but printable ASCII (space to tilde). Names and facts mostly are: that case is checked fast. */
 const NOT_ASCII = /[^ -~]/;
@@ -38,7 +39,7 @@ export function plainLine(text: string): string {
 const INLINE_MARKUP = /[\\`*_~[\]|$@]|<(?=[A-Za-z/!?])|&(?=#?[A-Za-z0-9]+;)|:(?=\/\/)|(?<=www)\./gi;
 /** A quick test for INLINE_MARKUP, without its lookarounds: most lines have nothing to escape. */
 const MAYBE_MARKUP = /[\\`*_~[\]|$@<&]|:\/\/|www\./i;
-/** Block markers at the start of a line (headings, quotes, lists, setext underlines): `# `, `> `, `- `, `1. `. */
+/** Block markers at the start of a line (headings, quotes, lists, setext underlines): `#`, `>`, `-`, `1.`. */
 const LEADING_MARKER = /^(?:[#>+=-]|\d{1,9}(?=[.)]))/;
 
 /**
@@ -57,16 +58,17 @@ export function markdownText(text: string): string {
 
 const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
 
-/** Between two of these characters there is always a grapheme boundary (UAX #29: no Extend, ZWJ, CR, LF below). */
+/** Between two of these there is always a grapheme boundary (UAX #29: no Extend, ZWJ, CR or LF below). */
 function isSimple(code: number): boolean {
   return code >= 0x20 && code < 0x300;
 }
 
 /**
  * The longest start of the text that is at most `max` UTF-16 code units and ends between whole graphemes, so
- * that a cut never leaves half a surrogate pair or a letter without its accent. Segments only near the cut and
- * only when the character pair there is not plainly Latin (the common case costs two comparisons). A single
- * grapheme longer than `max` (a letter under hundreds of combining marks) is cut between code points instead.
+ * that a cut never leaves half a surrogate pair or a letter without its accent. Segments only near the cut
+ * and only when the character pair there is not plainly Latin (the common case costs two comparisons). A
+ * single grapheme longer than `max` (a letter under hundreds of combining marks) is cut between code points
+ * instead.
  */
 export function graphemePrefix(text: string, max: number): string {
   if (text.length <= max) {

@@ -25,8 +25,9 @@ export function requestIdOf(request: IncomingMessage): string {
 
 /**
  * Every response carries the request id as `x-request-id`, the id its error body and log lines carry. It is
- * set on the raw response as the request arrives, before Fastify's own handler, so that answers Fastify writes
- * itself (the 503 while closing) have it too; the hook does the same for `inject`, which bypasses the server.
+ * set on the raw response as the request arrives, before Fastify's own handler, so that answers Fastify
+ * writes itself (the 503 while closing) have it too; the hook does the same for `inject`, which bypasses the
+ * server.
  */
 export function sendRequestId(app: FastifyInstance): void {
   app.server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => {
