@@ -1,4 +1,5 @@
 import type { CodeableConcept, Coding } from '@medplum/fhirtypes';
+import { plainLine } from './card-text.js';
 
 /** Codings of one system in a concept (or several concepts). */
 export function codesOf(concepts: readonly (CodeableConcept | undefined)[], system: string): string[] {
@@ -25,7 +26,16 @@ export function conceptText(concept: CodeableConcept | undefined): string {
     .join(' | ');
 }
 
-/** The concept's best label for a card: its text, else the first display. */
+/**
+ * The concept's best label for a card: its text, else the first display. A text or display with nothing
+ * visible in it (spaces, line breaks, zero-width or bidi characters only) is passed over: it would leave a
+ * blank where the card names the condition, drug or operation.
+ */
 export function conceptLabel(concept: CodeableConcept | undefined): string | undefined {
-  return concept?.text ?? concept?.coding?.find((coding) => coding.display)?.display;
+  const visible = (label: string | undefined): label is string =>
+    typeof label === 'string' && plainLine(label) !== '';
+  if (visible(concept?.text)) {
+    return concept.text;
+  }
+  return concept?.coding?.find((coding) => visible(coding.display))?.display;
 }
