@@ -72,8 +72,14 @@ function readValueString(text: string | undefined): RawValue | undefined {
 }
 
 /**
- * The value of a result. Negative and non-finite values (JSON's 1e400 is Infinity) are not measurements of
- * any of these analytes, so they are never classified: the result is left out.
+ * Above any real value of these analytes in any of their units (B12 in pg/mL stays in the tens of thousands):
+ * 1e308 is a data error, and would print as "Infinity" or "1e+22" in a card.
+ */
+const MAX_PLAUSIBLE_VALUE = 1_000_000;
+
+/**
+ * The value of a result. Negative, non-finite (JSON's 1e400 is Infinity) and implausibly large values are not
+ * measurements of any of these analytes, so they are never classified: the result is left out.
  */
 function readValue(observation: Observation): RawValue | undefined {
   const quantity = observation.valueQuantity;
@@ -86,7 +92,7 @@ function readValue(observation: Observation): RawValue | undefined {
         }
       : // Some labs send "<5 ng/mL" or "23" as a string.
         readValueString(observation.valueString);
-  return raw && Number.isFinite(raw.value) && raw.value >= 0 ? raw : undefined;
+  return raw && raw.value >= 0 && raw.value < MAX_PLAUSIBLE_VALUE ? raw : undefined;
 }
 
 function resultTime(observation: Observation): Date | undefined {

@@ -119,11 +119,25 @@ describe('issue 15 item 11: clinical values that cannot be true', () => {
     ['negative', -5],
     ['infinite', Number.POSITIVE_INFINITY],
     ['not a number', Number.NaN],
+    ['huge (1e308)', 1e308],
+    ['huge (1e22)', 1e22],
   ])('a %s value is not classified', async (_label, value) => {
     const cards = await runService('vitamin-d-back-pain', {
       resources: [chronicLowBackPain(), vitaminD(value, daysAgo(3))],
     });
     expect(cards[0]?.summary).toMatch(/no vitamin D test/);
+  });
+
+  it('an implausible calcium does not withhold the dose, nor reach the card', async () => {
+    const cards = await runService('vitamin-d-back-pain', {
+      resources: [
+        chronicLowBackPain(),
+        vitaminD(15, daysAgo(3)),
+        observation('17861-6', 1e308, 'mg/dL', daysAgo(10)),
+      ],
+    });
+    expect(cards[0]?.summary).not.toMatch(/no dose/);
+    expect(cards[0]?.detail).not.toMatch(/Infinity|e\+/);
   });
 });
 
