@@ -161,10 +161,16 @@ function referencedObservationId(reference: string | undefined): string | undefi
   return reference.slice(index + 'Observation/'.length).split('/')[0] || undefined;
 }
 
-/** Which report each Observation id is part of (the first report that lists it). */
+/** Reports that were never valid say nothing about which results belong together. */
+const VOID_REPORT: ReadonlySet<unknown> = new Set(['entered-in-error', 'cancelled']);
+
+/** Which report each Observation id is part of (the first valid report that lists it). */
 export function reportOfObservation(reports: readonly DiagnosticReport[]): ReadonlyMap<string, number> {
   const reportOf = new Map<string, number>();
   reports.forEach((report, index) => {
+    if (VOID_REPORT.has(report.status)) {
+      return;
+    }
     for (const result of report.result ?? []) {
       const id = referencedObservationId(result.reference);
       if (id !== undefined && !reportOf.has(id)) {
@@ -177,36 +183,57 @@ export function reportOfObservation(reports: readonly DiagnosticReport[]): Reado
 
 /**
  * Change 1: results with the same clinical time (to the minute) or in the same DiagnosticReport are one
- * measurement, and so are results linked through either. Within a measurement the results are ordered by id,
- * so the answer never depends on the order they arrived in.
+ * measurement, and so are results linked through either. A report links only results taken within a day of
+ * its first one: a report listing results from different dates (a cumulative report) holds several
+ * measurements. Within a measurement the results are ordered newest first, then by id, so the answer never
+ * depends on the order they arrived in.
  */
 function byMeasurement(
   results: readonly CodedResult[],
   reportOf: ReadonlyMap<string, number>,
 ): CodedResult[][] {
-  // Union-find over the results: joined when they share a minute or a report.
+  // Union-find with path halving and union by size: near-linear whatever links a hostile record makes.
   const parent = results.map((_, index) => index);
+  const size = results.map(() => 1);
   const root = (index: number): number => {
     let at = index;
     while (parent[at] !== at) {
-      at = parent[at] ?? at;
+      const grandparent = parent[parent[at] ?? at] ?? at;
+      parent[at] = grandparent;
+      at = grandparent;
     }
     return at;
   };
-  const firstBy = new Map<string, number>();
-  results.forEach((entry, index) => {
-    const report =
-      entry.result.observationId === undefined ? undefined : reportOf.get(entry.result.observationId);
-    const keys = [`m${Math.floor(entry.result.time.getTime() / MINUTE_MS)}`];
-    if (report !== undefined) {
-      keys.push(`r${report}`);
+  const join = (a: number, b: number): void => {
+    let [big, small] = [root(a), root(b)];
+    if (big === small) {
+      return;
     }
-    for (const key of keys) {
-      const first = firstBy.get(key);
+    if ((size[big] ?? 0) < (size[small] ?? 0)) {
+      [big, small] = [small, big];
+    }
+    parent[small] = big;
+    size[big] = (size[big] ?? 0) + (size[small] ?? 0);
+  };
+  const firstAtMinute = new Map<number, number>();
+  const firstInReport = new Map<number, number>();
+  results.forEach((entry, index) => {
+    const time = entry.result.time.getTime();
+    const minute = Math.floor(time / MINUTE_MS);
+    const sameMinute = firstAtMinute.get(minute);
+    if (sameMinute === undefined) {
+      firstAtMinute.set(minute, index);
+    } else {
+      join(index, sameMinute);
+    }
+    const id = entry.result.observationId;
+    const report = id === undefined ? undefined : reportOf.get(id);
+    if (report !== undefined) {
+      const first = firstInReport.get(report);
       if (first === undefined) {
-        firstBy.set(key, index);
-      } else {
-        parent[root(index)] = root(first);
+        firstInReport.set(report, index);
+      } else if (Math.abs(time - (results[first]?.result.time.getTime() ?? time)) < DAY_MS) {
+        join(index, first);
       }
     }
   });
@@ -218,7 +245,11 @@ function byMeasurement(
     groups.set(key, group);
   });
   return [...groups.values()].map((group) =>
-    group.sort((a, b) => (a.result.observationId ?? '').localeCompare(b.result.observationId ?? '')),
+    group.sort(
+      (a, b) =>
+        b.result.time.getTime() - a.result.time.getTime() ||
+        (a.result.observationId ?? '').localeCompare(b.result.observationId ?? ''),
+    ),
   );
 }
 
@@ -263,7 +294,11 @@ function vitaminDValue(group: readonly CodedResult[]): LabResult | undefined {
   }
   const [fractionD2, fractionD3] = [d2.find(classified), d3.find(classified)];
   if (fractionD2 && fractionD3) {
-    const sum = (fractionD2.result.normalisedValue ?? 0) + (fractionD3.result.normalisedValue ?? 0);
+    // Rounded to drop binary noise (10.1 + 0.2 is 10.299999999999999), which could also tip a boundary.
+    const sum =
+      Math.round(
+        ((fractionD2.result.normalisedValue ?? 0) + (fractionD3.result.normalisedValue ?? 0)) * 1e6,
+      ) / 1e6;
     return {
       ...fractionD3.result,
       reportedValue: sum,

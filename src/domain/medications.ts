@@ -159,6 +159,8 @@ export interface DrugUse {
    * B12 course that ended last month is counted use, but not "B12 replacement active".
    */
   readonly ongoing: boolean;
+  /** When the drug was last taken, as far as the record says: now while ongoing, else the latest recorded end. */
+  readonly lastTaken: Date | undefined;
   /** The products in use, by name (those taken now when the drug is ongoing). */
   readonly names: string[];
 }
@@ -206,6 +208,7 @@ export function currentDrugUse(
   options: DrugUseOptions,
 ): Map<DrugClass, DrugUse> {
   const { windowStart, now, courseGapDays, medications = [] } = options;
+  const startGraceEnd = addDays(now, 1);
   const uses = new Map<DrugClass, DrugUse>();
   // Classify each record once.
   const classified = records
@@ -214,7 +217,8 @@ export function currentDrugUse(
   for (const drug of DRUG_CLASSES) {
     const ofDrug = classified.filter(({ classes }) => classes.has(drug)).map(({ record }) => record);
     // A record whose known start is still to come is a plan, not use: it neither counts nor starts a course.
-    const begun = ofDrug.filter((record) => !((recordStart(record) ?? now) > now));
+    // A day's grace: a date-only start of "today" east of UTC is already tomorrow in UTC.
+    const begun = ofDrug.filter((record) => !((recordStart(record) ?? now) > startGraceEnd));
     const counted = begun.filter((record) => isCountedUse(record, windowStart));
     if (counted.length === 0) {
       continue;
@@ -228,10 +232,13 @@ export function currentDrugUse(
       }
     }
     const taking = counted.filter(isOngoing);
+    const ends = counted.map((record) => recordEnd(record, recordStart(record), now)?.getTime() ?? -Infinity);
+    const lastTaken = Math.max(...ends);
     uses.set(drug, {
       drug,
       start: currentCourseStart(spans, courseGapDays),
       ongoing: taking.length > 0,
+      lastTaken: Number.isFinite(lastTaken) ? new Date(Math.min(lastTaken, now.getTime())) : undefined,
       names: [
         ...new Set(
           (taking.length > 0 ? taking : counted).map((record) => medicationName(record, medications)),

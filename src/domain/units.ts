@@ -44,23 +44,30 @@ export function normaliseValue(
   return factor === undefined ? undefined : value * factor;
 }
 
-/** A value as the lab reported it (change 12): every digit it sent, nothing rounded onto a threshold. */
+/**
+ * A value as the lab reported it (change 12): every digit it sent, nothing rounded onto a threshold. Twelve
+ * significant digits drop binary noise from arithmetic on the way (a sum of fractions) and keep any real value.
+ */
 export function formatReported(value: number): string {
-  return String(value);
+  return String(Number(value.toPrecision(12)));
 }
 
 /**
- * A converted value, rounded to `decimals` (one by default) unless rounding would carry it up to the next whole
- * number: 74.8 nmol/L is 29.96 ng/mL and shows as 29.96, not as 30 beside "below 30 ng/mL". Thresholds are
- * whole numbers by default, so a shown value never sits on the other side of one from the value itself.
+ * A converted value, rounded to `decimals` (one by default) unless rounding would carry it onto or across a
+ * threshold: the next whole number (the default thresholds are whole) or any of `thresholds`. 74.8 nmol/L is
+ * 29.96 ng/mL and shows as 29.96, not as 30 beside "below 30 ng/mL"; 10.5018 mg/dL shows as 10.502 beside
+ * "above 10.5 mg/dL".
  */
-export function formatConverted(value: number, decimals = 1): string {
-  for (let shown = decimals; shown < 4; shown++) {
+export function formatConverted(value: number, decimals = 1, thresholds: readonly number[] = []): string {
+  const sameSide = (shown: number) =>
+    Math.floor(shown) === Math.floor(value) &&
+    thresholds.every((threshold) => Math.sign(shown - threshold) === Math.sign(value - threshold));
+  for (let shown = decimals; shown <= 4; shown++) {
     const scale = 10 ** shown;
     const rounded = Math.round(value * scale) / scale;
-    if (Math.floor(rounded) === Math.floor(value)) {
+    if (sameSide(rounded)) {
       return String(rounded);
     }
   }
-  return String(Math.floor(value * 1e4) / 1e4);
+  return formatReported(value);
 }

@@ -51,11 +51,11 @@ function molarLimit(upperMgDl: number): number {
 }
 
 /** Calcium in mg/dL is shown to two decimals beside a molar result, so 2.63 mmol/L is not "10.5 mg/dL". */
-function calciumFact(result: LabResult): string {
+function calciumFact(result: LabResult, upperMgDl: number): string {
   const unit = result.reportedUnit ?? '';
   const converted =
     result.normalisedValue !== undefined && unit.toLowerCase() !== 'mg/dl'
-      ? ` (${formatConverted(result.normalisedValue, 2)} mg/dL)`
+      ? ` (${formatConverted(result.normalisedValue, 2, [upperMgDl])} mg/dL)`
       : '';
   return `Serum calcium: ${result.comparator ?? ''}${formatReported(result.reportedValue)} ${unit}${converted} on ${formatDate(result.time)}`;
 }
@@ -81,9 +81,9 @@ export function vitaminDSafety(record: PatientRecord, now: Date, config: Clinica
       `calcium ${high.comparator ?? ''}${formatReported(high.reportedValue)} ${high.reportedUnit ?? ''}`.trim(),
     );
     const limit = `${settings.calciumUpperMgDl} mg/dL${isMolar(high) ? ` (${molarLimit(settings.calciumUpperMgDl)} mmol/L)` : ''}`;
-    facts.push(`${calciumFact(high)}, above ${limit}`);
+    facts.push(`${calciumFact(high, settings.calciumUpperMgDl)}, above ${limit}`);
   } else if (calcium[0]) {
-    facts.push(calciumFact(calcium[0]));
+    facts.push(calciumFact(calcium[0], settings.calciumUpperMgDl));
   }
   const notes: NoteRef[] = [];
   if (calcium.length === 0) {

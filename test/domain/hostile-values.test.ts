@@ -121,6 +121,7 @@ describe('issue 15 item 11: clinical values that cannot be true', () => {
     ['not a number', Number.NaN],
     ['huge (1e308)', 1e308],
     ['huge (1e22)', 1e22],
+    ['huge (exactly 1,000,000)', 1_000_000],
   ])('a %s value is not classified', async (_label, value) => {
     const cards = await runService('vitamin-d-back-pain', {
       resources: [chronicLowBackPain(), vitaminD(value, daysAgo(3))],

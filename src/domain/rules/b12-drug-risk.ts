@@ -7,7 +7,7 @@ import {
   NEUROLOGICAL_SYMPTOMS,
   type Symptom,
 } from '../conditions.js';
-import { addMonths, formatDate } from '../fhir-time.js';
+import { addDays, addMonths, formatDate } from '../fhir-time.js';
 import type { Finding, NoteRef, SuggestedOrder } from '../findings.js';
 import { b12Results, type LabResult } from '../lab-results.js';
 import {
@@ -71,15 +71,16 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
   const exposures = LOWERING_DRUGS.map((drug) => uses.get(drug)).filter(
     (use): use is DrugUse => use !== undefined && (use.start === undefined || use.start <= exposureLimit),
   );
+  const latest = b12Results(record.observations, now, record.diagnosticReports)[0];
   const { symptoms, conditions } = b12Symptoms(record.conditions, now, config.chronicPainMinWeeks);
   const knownDeficiency = countedInGroup(record.conditions, 'knownB12Deficiency')[0];
   const context: B12Context = {
     uses,
-    replacementActive: uses.get('b12Replacement')?.ongoing === true,
+    replacementActive: isOnReplacement(uses.get('b12Replacement'), latest, now, config),
     exposures,
     symptoms,
     symptomFacts: conditions.map(conditionFact),
-    latest: b12Results(record.observations, now, record.diagnosticReports)[0],
+    latest,
     windowStart: addMonths(now, -settings.untestedWindowMonths),
     neurological: symptoms.some((symptom) => NEUROLOGICAL_SYMPTOMS.has(symptom)),
     knownDeficiency,
@@ -87,6 +88,26 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
   };
   contexts.set(record, { input, config, context });
   return context;
+}
+
+/**
+ * On B12 replacement: taking it now, or last taken within the course gap (injections every 3 months are
+ * often recorded as completed statements), or a course begun after the latest B12 result (treated since).
+ * A course that ended long ago is not replacement, whatever the window for counted use.
+ */
+function isOnReplacement(
+  use: DrugUse | undefined,
+  latest: LabResult | undefined,
+  now: Date,
+  config: ClinicalConfig,
+): boolean {
+  if (!use) {
+    return false;
+  }
+  const recent =
+    use.lastTaken !== undefined && use.lastTaken >= addDays(now, -config.medications.courseGapDays);
+  const treatedSinceResult = latest !== undefined && use.start !== undefined && use.start > latest.time;
+  return use.ongoing || recent || treatedSinceResult;
 }
 
 /** At most two symptoms by name in a summary; the detail lists them all. */

@@ -131,6 +131,50 @@ describe('change 1: one measurement, one value', () => {
     expect(short(await cardsOf(VD, [chronicLowBackPain(), totalAt, d3Later]))).toEqual(['VD info']);
   });
 
+  it('a result linked to a report through another result at its minute is part of the same measurement', async () => {
+    const totalAt = total(35, '2026-11-01T09:30:00Z');
+    const d3Later = d3(27, '2026-11-01T09:32:00Z');
+    const d2SameMinute = d2(4, '2026-11-01T09:32:00Z');
+    // The report lists the total and D2; D3 shares D2's minute: all three are one measurement with a total.
+    expect(
+      await cardsOf(VD, [
+        chronicLowBackPain(),
+        totalAt,
+        d3Later,
+        d2SameMinute,
+        report(totalAt, d2SameMinute),
+      ]),
+    ).toEqual([]);
+  });
+
+  it('a report listing results from different dates does not hide the newer one', async () => {
+    const old = total(35, '2025-06-01T09:30:00Z', 'obs-a');
+    const recent = total(15, '2026-10-01T09:30:00Z', 'obs-b');
+    expect(short(await cardsOf(VD, [chronicLowBackPain(), old, recent, report(old, recent)]))).toEqual([
+      'VD warning',
+    ]);
+  });
+
+  it('a report entered in error groups nothing, and references that only end in Observation/ are not links', async () => {
+    const totalAt = total(35, '2026-11-01T09:30:00Z');
+    const d3Later = d3(27, '2026-11-01T09:32:00Z');
+    const voided = { ...report(totalAt, d3Later), status: 'entered-in-error' } as Resource;
+    expect(short(await cardsOf(VD, [chronicLowBackPain(), totalAt, d3Later, voided]))).toEqual(['VD info']);
+    const oddLinks = {
+      resourceType: 'DiagnosticReport',
+      id: 'odd',
+      status: 'final',
+      code: { text: 'Lab panel' },
+      result: [{ reference: 'XObservation/total' }, { reference: '#Observation/d3' }],
+    } as Resource;
+    expect(short(await cardsOf(VD, [chronicLowBackPain(), totalAt, d3Later, oddLinks]))).toEqual(['VD info']);
+  });
+
+  it('the sum of D2 and D3 carries no binary noise', async () => {
+    const cards = await cardsOf(VD, [chronicLowBackPain(), d2(10.1), d3(0.2)]);
+    expect(cards[0]?.summary).toContain('10.3 ng/mL');
+  });
+
   it('active B12 decides within one DiagnosticReport even when the times differ', async () => {
     const active = holoTc(60, '2026-11-01T09:30:00Z', { id: 'holo' });
     const totalB12 = b12(150, '2026-11-01T09:33:00Z', { id: 'b12-total' });
@@ -460,6 +504,60 @@ describe('use that has ended or not begun (review of 2026-12-02)', () => {
     expect(cards.map((card) => card.source.topic.code)).toContain('FOLIC-ACID');
   });
 
+  it('injections recorded as completed statements, the last within the course gap, are replacement', async () => {
+    const injection = (daysBefore: number) =>
+      medicationStatement(
+        { text: 'Hydroxocobalamin 1 mg IM injection' },
+        { status: 'completed', start: daysAgo(daysBefore), end: daysAgo(daysBefore) },
+      );
+    const cards = await cardsOf(B12, [
+      condition(snomed('84027009', 'Pernicious anemia')),
+      injection(132),
+      injection(42),
+      b12(420, daysAgo(60)),
+    ]);
+    expect(cards).toEqual([]);
+  });
+
+  it('a B12 course begun after the latest low result is treatment under way, even once completed', async () => {
+    const cards = await cardsOf(B12, [
+      metformin3y(),
+      b12(150, monthsAgo(4)),
+      medicationStatement(
+        { text: 'Cyanocobalamin 1000 mcg tablet' },
+        { status: 'completed', start: monthsAgo(3), end: daysAgo(100) },
+      ),
+    ]);
+    expect(cards).toEqual([]);
+  });
+
+  it('a date-only start of tomorrow (today east of UTC) is already use', async () => {
+    const cards = await cardsOf(B12, [
+      metformin3y(),
+      b12(150, daysAgo(30)),
+      medicationStatement({ text: 'Hydroxocobalamin 1 mg IM' }, { start: daysAhead(1).slice(0, 10) }),
+    ]);
+    expect(cards).toEqual([]);
+  });
+
+  it('names only the products taken now, and adds the folic acid line only for folic acid taken now', async () => {
+    const cards = await cardsOf(B12, [
+      medicationRequest({ text: 'Metformin 500 mg tablet' }, { authoredOn: monthsAgo(30) }),
+      medicationStatement(
+        { text: 'Glucophage 850 mg' },
+        { status: 'completed', start: monthsAgo(30), end: monthsAgo(2) },
+      ),
+      medicationStatement(
+        { text: 'Folic acid 5 mg daily' },
+        { status: 'completed', start: monthsAgo(8), end: monthsAgo(3) },
+      ),
+    ]);
+    expect(short(cards)).toEqual(['B12 info']);
+    expect(cards[0]?.detail).toContain('Metformin 500 mg tablet');
+    expect(cards[0]?.detail).not.toContain('Glucophage');
+    expect(cards[0]?.detail).not.toContain('Folic acid (');
+  });
+
   it('a drug whose known start is still to come is not exposure, nor "unknown start"', async () => {
     for (const planned of [
       medicationStatement(METFORMIN, { status: 'intended', start: daysAhead(30) }),
@@ -503,6 +601,24 @@ describe('use that has ended or not begun (review of 2026-12-02)', () => {
     ]);
     expect(short(cards)).toEqual(['SP warning']);
     expect(cards[0]?.detail).toContain('already takes Cholecalciferol 1,000 IU daily');
+  });
+
+  it('the pre-op card names no product started after the low result, and keeps the line when no dose is safe', async () => {
+    const startedAfter = await cardsOf(SP, [
+      serviceRequest(LUMBAR_FUSION, { status: 'active', id: 'fusion' }),
+      vitaminD(25, daysAgo(30)),
+      medicationStatement({ text: 'Cholecalciferol 1,000 IU daily' }, { start: daysAgo(20) }),
+    ]);
+    expect(startedAfter[0]?.detail).not.toContain('already takes');
+    const noDose = await cardsOf(SP, [
+      serviceRequest(LUMBAR_FUSION, { status: 'active', id: 'fusion' }),
+      medicationStatement({ text: 'Cholecalciferol 1,000 IU daily' }, { start: monthsAgo(10) }),
+      vitaminD(25, daysAgo(30)),
+      condition(snomed('14140009', 'Hyperparathyroidism')),
+      observation('17861-6', 11, 'mg/dL', daysAgo(40)),
+    ]);
+    expect(noDose[0]?.summary).toMatch(/no dose suggested/);
+    expect(noDose[0]?.detail).toContain('already takes Cholecalciferol 1,000 IU daily');
   });
 
   it('a folic acid draft that is cancelled or marked do-not-perform is not a folic acid order', async () => {
@@ -636,6 +752,23 @@ describe('change 12: words that match the record', () => {
     expect(cards[0]?.summary).toContain('calcium 2.63 mmol/L');
     expect(cards[0]?.detail).toContain('2.63 mmol/L (10.54 mg/dL)');
     expect(cards[0]?.detail).toContain('above 10.5 mg/dL (2.62 mmol/L)');
+  });
+
+  it('reads "0,123" as a decimal comma', async () => {
+    const cards = await cardsOf(VD, [
+      chronicLowBackPain(),
+      observation('62292-8', undefined, undefined, daysAgo(3), { valueString: '0,123 ng/mL' }),
+    ]);
+    expect(cards[0]?.summary).toContain('0.123 ng/mL');
+  });
+
+  it('shows a molar calcium just above the limit above it in mg/dL too', async () => {
+    const cards = await cardsOf(VD, [
+      chronicLowBackPain(),
+      vitaminD(15, daysAgo(5)),
+      observation('2000-8', 2.6202, 'mmol/L', daysAgo(40)),
+    ]);
+    expect(cards[0]?.detail).toContain('2.6202 mmol/L (10.502 mg/dL)');
   });
 
   it('reads "1,234" as a thousands separator, not a decimal comma', async () => {
