@@ -69,5 +69,6 @@ export function formatConverted(value: number, decimals = 1, thresholds: readonl
       return String(rounded);
     }
   }
-  return formatReported(value);
+  // Closer to a threshold than four decimals can show: every digit, so the side is still right.
+  return String(value);
 }

@@ -30,6 +30,21 @@ describe('formatConverted', () => {
     );
   });
 
+  it('never shows a value on the other side of a threshold it is given', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 50, noNaN: true }),
+        fc.integer({ min: 1, max: 5000 }),
+        (value, hundredths) => {
+          const threshold = hundredths / 100;
+          const shown = Number(formatConverted(value, 2, [threshold]));
+          expect(Math.sign(shown - threshold)).toBe(Math.sign(value - threshold));
+        },
+      ),
+      { numRuns: propertyRuns(20_000) },
+    );
+  });
+
   it('shows every converted vitamin D from nmol/L on the right side of 20 and 30 ng/mL', () => {
     for (let tenths = 0; tenths <= 2000; tenths++) {
       const ngMl = normaliseValue('vitaminD', tenths / 10, 'nmol/L') ?? Number.NaN;
