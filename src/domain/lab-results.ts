@@ -192,6 +192,9 @@ function byMeasurement(
   results: readonly CodedResult[],
   reportOf: ReadonlyMap<string, number>,
 ): CodedResult[][] {
+  if (reportOf.size === 0) {
+    return measurementsByMinute(results);
+  }
   // Union-find with path halving and union by size: near-linear whatever links a hostile record makes.
   const parent = results.map((_, index) => index);
   const size = results.map(() => 1);
@@ -244,13 +247,26 @@ function byMeasurement(
     group.push(entry);
     groups.set(key, group);
   });
-  return [...groups.values()].map((group) =>
-    group.sort(
-      (a, b) =>
-        b.result.time.getTime() - a.result.time.getTime() ||
-        (a.result.observationId ?? '').localeCompare(b.result.observationId ?? ''),
-    ),
-  );
+  return [...groups.values()].map((group) => group.sort(newestThenById));
+}
+
+const newestThenById = (a: CodedResult, b: CodedResult): number =>
+  b.result.time.getTime() - a.result.time.getTime() ||
+  (a.result.observationId ?? '').localeCompare(b.result.observationId ?? '');
+
+/** The common case, with no report to link results: one measurement per minute (hot path). */
+function measurementsByMinute(results: readonly CodedResult[]): CodedResult[][] {
+  const groups = new Map<number, CodedResult[]>();
+  for (const entry of results) {
+    const minute = Math.floor(entry.result.time.getTime() / MINUTE_MS);
+    const group = groups.get(minute);
+    if (group) {
+      group.push(entry);
+    } else {
+      groups.set(minute, [entry]);
+    }
+  }
+  return [...groups.values()].map((group) => (group.length > 1 ? group.sort(newestThenById) : group));
 }
 
 function collect(

@@ -208,32 +208,42 @@ export function currentDrugUse(
   options: DrugUseOptions,
 ): Map<DrugClass, DrugUse> {
   const { windowStart, now, courseGapDays, medications = [] } = options;
+  // A record whose known start is still to come is a plan, not use: it neither counts nor starts a course.
+  // A day's grace: a date-only start of "today" east of UTC is already tomorrow in UTC.
   const startGraceEnd = addDays(now, 1);
   const uses = new Map<DrugClass, DrugUse>();
-  // Classify each record once.
-  const classified = records
-    .filter((record) => !NEVER_TAKEN.has(record.status))
-    .map((record) => ({ record, classes: classifyConcept(medicationConcept(record, medications)) }));
+  // Classify and date each record once.
+  const begun: { record: MedicationRecord; classes: ReadonlySet<DrugClass>; start: Date | undefined }[] = [];
+  for (const record of records) {
+    if (NEVER_TAKEN.has(record.status)) {
+      continue;
+    }
+    const classes = classifyConcept(medicationConcept(record, medications));
+    const start = classes.size > 0 ? recordStart(record) : undefined;
+    if (classes.size > 0 && !(start !== undefined && start > startGraceEnd)) {
+      begun.push({ record, classes, start });
+    }
+  }
   for (const drug of DRUG_CLASSES) {
-    const ofDrug = classified.filter(({ classes }) => classes.has(drug)).map(({ record }) => record);
-    // A record whose known start is still to come is a plan, not use: it neither counts nor starts a course.
-    // A day's grace: a date-only start of "today" east of UTC is already tomorrow in UTC.
-    const begun = ofDrug.filter((record) => !((recordStart(record) ?? now) > startGraceEnd));
-    const counted = begun.filter((record) => isCountedUse(record, windowStart));
+    const ofDrug = begun
+      .filter(({ classes }) => classes.has(drug))
+      .map((entry) => ({
+        ...entry,
+        end: recordEnd(entry.record, entry.start, now),
+        counted: isCountedUse(entry.record, windowStart),
+      }));
+    const counted = ofDrug.filter((entry) => entry.counted);
     if (counted.length === 0) {
       continue;
     }
     const spans: Span[] = [];
-    for (const record of begun) {
-      const start = recordStart(record);
-      const end = recordEnd(record, start, now);
+    for (const { start, end, counted: isCounted } of ofDrug) {
       if (start !== undefined && end !== undefined) {
-        spans.push({ start, end: end < start ? start : end, counted: counted.includes(record) });
+        spans.push({ start, end: end < start ? start : end, counted: isCounted });
       }
     }
-    const taking = counted.filter(isOngoing);
-    const ends = counted.map((record) => recordEnd(record, recordStart(record), now)?.getTime() ?? -Infinity);
-    const lastTaken = Math.max(...ends);
+    const taking = counted.filter((entry) => isOngoing(entry.record));
+    const lastTaken = Math.max(...counted.map((entry) => entry.end?.getTime() ?? -Infinity));
     uses.set(drug, {
       drug,
       start: currentCourseStart(spans, courseGapDays),
@@ -241,7 +251,7 @@ export function currentDrugUse(
       lastTaken: Number.isFinite(lastTaken) ? new Date(Math.min(lastTaken, now.getTime())) : undefined,
       names: [
         ...new Set(
-          (taking.length > 0 ? taking : counted).map((record) => medicationName(record, medications)),
+          (taking.length > 0 ? taking : counted).map((entry) => medicationName(entry.record, medications)),
         ),
       ],
     });

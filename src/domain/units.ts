@@ -49,7 +49,9 @@ export function normaliseValue(
  * significant digits drop binary noise from arithmetic on the way (a sum of fractions) and keep any real value.
  */
 export function formatReported(value: number): string {
-  return String(Number(value.toPrecision(12)));
+  const text = String(value);
+  // Only arithmetic leaves seventeen-digit tails; a value as sent is short and needs no work.
+  return text.length <= 12 ? text : String(Number(value.toPrecision(12)));
 }
 
 /**
