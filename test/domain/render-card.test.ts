@@ -136,7 +136,6 @@ describe('card summaries', () => {
   );
 
   it('fills placeholders and passes the card rules', async () => {
-    const catalog = await defaultCatalog();
     const finding: Finding = {
       ruleId: 'VD',
       situation: 'vd-untested',
@@ -148,29 +147,7 @@ describe('card summaries', () => {
       suggestions: [{ kind: 'lab', lab: 'vitaminD', recommended: true }],
       selectionBehavior: 'at-most-one',
     };
-    const card = renderCard(finding, {
-      cards: catalog.cards,
-      orders: catalog.orders,
-      lookup: createOrderLookup(
-        catalog.orders,
-        {
-          patientId: 'p',
-          conditions: [],
-          observations: [],
-          medicationStatements: [],
-          medicationRequests: [],
-          serviceRequests: [],
-          procedures: [],
-        },
-        [],
-      ),
-      serviceId: 'vitamin-d-back-pain',
-      serviceTitle: 'Vitamin D in chronic back or neck pain',
-      hookInstance: 'h-1',
-      patientId: 'p',
-      patientKey: 'key-of-p',
-      now: NOW,
-    });
+    const card = await render(finding);
     expect(card?.summary).toBe(
       'Chronic low back pain and no vitamin D test in 12 months: consider a 25(OH)D level',
     );
