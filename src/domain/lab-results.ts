@@ -220,7 +220,15 @@ function byMeasurement(
   };
   const firstAtMinute = new Map<number, number>();
   const firstInReport = new Map<number, number>();
-  results.forEach((entry, index) => {
+  // Oldest first, so a report's day is counted from its earliest result whatever the arrival order.
+  const byTime = results
+    .map((_, index) => index)
+    .sort((a, b) => (results[a]?.result.time.getTime() ?? 0) - (results[b]?.result.time.getTime() ?? 0));
+  for (const index of byTime) {
+    const entry = results[index];
+    if (!entry) {
+      continue;
+    }
     const time = entry.result.time.getTime();
     const minute = Math.floor(time / MINUTE_MS);
     const sameMinute = firstAtMinute.get(minute);
@@ -239,7 +247,7 @@ function byMeasurement(
         join(index, first);
       }
     }
-  });
+  }
   const groups = new Map<number, CodedResult[]>();
   results.forEach((entry, index) => {
     const key = root(index);
@@ -250,9 +258,11 @@ function byMeasurement(
   return [...groups.values()].map((group) => group.sort(newestThenById));
 }
 
+const minuteOf = (entry: CodedResult): number => Math.floor(entry.result.time.getTime() / MINUTE_MS);
+
+/** Newest minute first; within a minute by id, so the choice never depends on seconds or arrival order. */
 const newestThenById = (a: CodedResult, b: CodedResult): number =>
-  b.result.time.getTime() - a.result.time.getTime() ||
-  (a.result.observationId ?? '').localeCompare(b.result.observationId ?? '');
+  minuteOf(b) - minuteOf(a) || (a.result.observationId ?? '').localeCompare(b.result.observationId ?? '');
 
 /** The common case, with no report to link results: one measurement per minute (hot path). */
 function measurementsByMinute(results: readonly CodedResult[]): CodedResult[][] {

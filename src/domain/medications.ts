@@ -243,7 +243,10 @@ export function currentDrugUse(
       }
     }
     const taking = counted.filter((entry) => isOngoing(entry.record));
-    const lastTaken = Math.max(...counted.map((entry) => entry.end?.getTime() ?? -Infinity));
+    let lastTaken = -Infinity;
+    for (const entry of counted) {
+      lastTaken = Math.max(lastTaken, entry.end?.getTime() ?? -Infinity);
+    }
     uses.set(drug, {
       drug,
       start: currentCourseStart(spans, courseGapDays),

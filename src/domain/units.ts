@@ -44,33 +44,25 @@ export function normaliseValue(
   return factor === undefined ? undefined : value * factor;
 }
 
-/**
- * A value as the lab reported it (change 12): every digit it sent, nothing rounded onto a threshold. Twelve
- * significant digits drop binary noise from arithmetic on the way (a sum of fractions) and keep any real value.
- */
+/** A value as the lab reported it (change 12): every digit it sent, nothing rounded onto a threshold. */
 export function formatReported(value: number): string {
-  const text = String(value);
-  // Only arithmetic leaves seventeen-digit tails; a value as sent is short and needs no work.
-  return text.length <= 12 ? text : String(Number(value.toPrecision(12)));
+  return String(value);
 }
 
 /**
- * A converted value, rounded to `decimals` (one by default) unless rounding would carry it onto or across a
- * threshold: the next whole number (the default thresholds are whole) or any of `thresholds`. 74.8 nmol/L is
- * 29.96 ng/mL and shows as 29.96, not as 30 beside "below 30 ng/mL"; 10.5018 mg/dL shows as 10.502 beside
- * "above 10.5 mg/dL".
+ * A converted value to one decimal, with more where rounding would carry it onto or across a whole number
+ * (thresholds are whole numbers): 74.8 nmol/L is 29.96 ng/mL and shows as 29.96, not 30 beside "below 30
+ * ng/mL"; 258.31 pmol/L is 350.01 pg/mL, not 350 beside "indeterminate 180 to 350". A whole number is shown
+ * only for a value that is exactly that number.
  */
-export function formatConverted(value: number, decimals = 1, thresholds: readonly number[] = []): string {
-  const sameSide = (shown: number) =>
-    Math.floor(shown) === Math.floor(value) &&
-    thresholds.every((threshold) => Math.sign(shown - threshold) === Math.sign(value - threshold));
-  for (let shown = decimals; shown <= 4; shown++) {
-    const scale = 10 ** shown;
+export function formatConverted(value: number): string {
+  for (let decimals = 1; decimals <= 4; decimals++) {
+    const scale = 10 ** decimals;
     const rounded = Math.round(value * scale) / scale;
-    if (sameSide(rounded)) {
+    if (Math.floor(rounded) === Math.floor(value) && !(Number.isInteger(rounded) && rounded !== value)) {
       return String(rounded);
     }
   }
-  // Closer to a threshold than four decimals can show: every digit, so the side is still right.
+  // Closer to a whole number than four decimals can show: every digit, so the side is still right.
   return String(value);
 }

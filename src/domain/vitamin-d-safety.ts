@@ -4,7 +4,7 @@ import { addDays, addMonths, formatDate } from './fhir-time.js';
 import type { NoteRef } from './findings.js';
 import { calciumResults, isAbove, type LabResult } from './lab-results.js';
 import type { PatientRecord } from './patient-record.js';
-import { formatConverted, formatReported } from './units.js';
+import { formatReported } from './units.js';
 import type { ConditionGroup } from './value-sets.js';
 
 /** The prefetch key that brings serum calcium (cds-hooks/services.json). */
@@ -50,14 +50,12 @@ function molarLimit(upperMgDl: number): number {
   return Math.round(upperMgDl * ALBUMIN_FACTOR * 100) / 100;
 }
 
-/** Calcium in mg/dL is shown to two decimals beside a molar result, so 2.63 mmol/L is not "10.5 mg/dL". */
-function calciumFact(result: LabResult, upperMgDl: number): string {
-  const unit = result.reportedUnit ?? '';
-  const converted =
-    result.normalisedValue !== undefined && unit.toLowerCase() !== 'mg/dl'
-      ? ` (${formatConverted(result.normalisedValue, 2, [upperMgDl])} mg/dL)`
-      : '';
-  return `Serum calcium: ${result.comparator ?? ''}${formatReported(result.reportedValue)} ${unit}${converted} on ${formatDate(result.time)}`;
+/**
+ * Calcium is shown as reported. No conversion beside it: a molar result is judged against the molar limit, so
+ * a mg/dL figure could only disagree with the verdict (2.6202 mmol/L is above 2.62, yet 10.5 mg/dL rounded).
+ */
+function calciumFact(result: LabResult): string {
+  return `Serum calcium: ${result.comparator ?? ''}${formatReported(result.reportedValue)} ${result.reportedUnit ?? ''} on ${formatDate(result.time)}`;
 }
 
 export function vitaminDSafety(record: PatientRecord, now: Date, config: ClinicalConfig): VitaminDSafety {
@@ -81,9 +79,9 @@ export function vitaminDSafety(record: PatientRecord, now: Date, config: Clinica
       `calcium ${high.comparator ?? ''}${formatReported(high.reportedValue)} ${high.reportedUnit ?? ''}`.trim(),
     );
     const limit = `${settings.calciumUpperMgDl} mg/dL${isMolar(high) ? ` (${molarLimit(settings.calciumUpperMgDl)} mmol/L)` : ''}`;
-    facts.push(`${calciumFact(high, settings.calciumUpperMgDl)}, above ${limit}`);
+    facts.push(`${calciumFact(high)}, above ${limit}`);
   } else if (calcium[0]) {
-    facts.push(calciumFact(calcium[0], settings.calciumUpperMgDl));
+    facts.push(calciumFact(calcium[0]));
   }
   const notes: NoteRef[] = [];
   if (calcium.length === 0) {

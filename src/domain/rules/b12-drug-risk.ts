@@ -91,9 +91,9 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
 }
 
 /**
- * On B12 replacement: taking it now, or last taken within the course gap (injections every 3 months are
- * often recorded as completed statements), or a course begun after the latest B12 result (treated since).
- * A course that ended long ago is not replacement, whatever the window for counted use.
+ * On B12 replacement: taking it now, or a last dose within the course gap with no B12 result since
+ * (injections every 3 months are often recorded as completed statements; a course just finished after a low
+ * result is treatment under way). A course that ended long ago, or a result taken after the last dose, is not.
  */
 function isOnReplacement(
   use: DrugUse | undefined,
@@ -104,10 +104,9 @@ function isOnReplacement(
   if (!use) {
     return false;
   }
-  const recent =
-    use.lastTaken !== undefined && use.lastTaken >= addDays(now, -config.medications.courseGapDays);
-  const treatedSinceResult = latest !== undefined && use.start !== undefined && use.start > latest.time;
-  return use.ongoing || recent || treatedSinceResult;
+  const lastDose = use.lastTaken;
+  const recentDose = lastDose !== undefined && lastDose >= addDays(now, -config.medications.courseGapDays);
+  return use.ongoing || (recentDose && !(latest !== undefined && latest.time > lastDose));
 }
 
 /** At most two symptoms by name in a summary; the detail lists them all. */

@@ -6,6 +6,7 @@ import type { CdsCardOut } from '../../../src/domain/findings.js';
 import type { PatientRecord } from '../../../src/domain/patient-record.js';
 import {
   b12,
+  b12Pmol,
   chronicLowBackPain,
   condition,
   daysAgo,
@@ -168,6 +169,40 @@ describe('change 1: one measurement, one value', () => {
       result: [{ reference: 'XObservation/total' }, { reference: '#Observation/d3' }],
     } as Resource;
     expect(short(await cardsOf(VD, [chronicLowBackPain(), totalAt, d3Later, oddLinks]))).toEqual(['VD info']);
+  });
+
+  it('report grouping does not depend on the order results arrive in', async () => {
+    const active = holoTc(80, '2026-11-01T08:00:00Z', { id: 'holo' });
+    const nextMorning = b12(400, '2026-11-02T04:00:00Z', { id: 'b12-morning' });
+    const nextEvening = b12(150, '2026-11-02T18:00:00Z', { id: 'b12-evening' });
+    const answers = new Set<string>();
+    for (const order of permutations([active, nextMorning, nextEvening])) {
+      const cards = await cardsOf(B12, [
+        medicationRequest(METFORMIN, { authoredOn: monthsAgo(30) }),
+        ...order,
+        report(active, nextMorning, nextEvening),
+      ]);
+      answers.add(short(cards).join());
+    }
+    // The evening result is more than a day after the report's first: a measurement of its own, the latest.
+    expect([...answers]).toEqual(['B12 warning']);
+  });
+
+  it('within a minute the seconds do not decide which result is the value', async () => {
+    const answers = new Set<string>();
+    for (const [first, second] of [
+      ['2026-11-01T09:30:10Z', '2026-11-01T09:30:40Z'],
+      ['2026-11-01T09:30:40Z', '2026-11-01T09:30:10Z'],
+    ] as const) {
+      const cards = await cardsOf(VD, [
+        chronicLowBackPain(),
+        vitaminD(15, daysAgo(5)),
+        observation('17861-6', 10.5, 'mg/dL', first, { id: 'ca-a' }),
+        observation('2000-8', 2.63, 'mmol/L', second, { id: 'ca-b' }),
+      ]);
+      answers.add(cards[0]?.summary ?? '');
+    }
+    expect(answers.size).toBe(1);
   });
 
   it('the sum of D2 and D3 carries no binary noise', async () => {
@@ -519,16 +554,46 @@ describe('use that has ended or not begun (review of 2026-12-02)', () => {
     expect(cards).toEqual([]);
   });
 
-  it('a B12 course begun after the latest low result is treatment under way, even once completed', async () => {
+  it('a B12 course just finished after the latest low result is treatment under way', async () => {
     const cards = await cardsOf(B12, [
       metformin3y(),
       b12(150, monthsAgo(4)),
       medicationStatement(
         { text: 'Cyanocobalamin 1000 mcg tablet' },
-        { status: 'completed', start: monthsAgo(3), end: daysAgo(100) },
+        { status: 'completed', start: daysAgo(100), end: daysAgo(14) },
       ),
     ]);
     expect(cards).toEqual([]);
+  });
+
+  it('is not on replacement after stopping: a low result after the last dose, or a course long over', async () => {
+    const lowAfterStopping = await cardsOf(B12, [
+      metformin3y(),
+      medicationStatement(
+        { text: 'Cyanocobalamin 1000 mcg tablet' },
+        { status: 'completed', start: daysAgo(170), end: daysAgo(80) },
+      ),
+      b12(150, daysAgo(20)),
+    ]);
+    expect(short(lowAfterStopping)).toEqual(['B12 warning']);
+    const courseLongOver = await cardsOf(B12, [
+      metformin3y(),
+      b12(150, monthsAgo(14)),
+      medicationStatement(
+        { text: 'Cyanocobalamin 1000 mcg tablet' },
+        { status: 'completed', start: monthsAgo(13), end: monthsAgo(10) },
+      ),
+    ]);
+    expect(short(courseLongOver)).toEqual(['B12 warning']);
+    const oneOldInjection = await cardsOf(B12, [
+      condition(snomed('84027009', 'Pernicious anemia')),
+      medicationStatement(
+        { text: 'Hydroxocobalamin 1 mg IM injection' },
+        { status: 'completed', start: monthsAgo(11), end: monthsAgo(11) },
+      ),
+      b12(300, monthsAgo(24)),
+    ]);
+    expect(oneOldInjection[0]?.summary).toMatch(/known B12 deficiency/i);
   });
 
   it('a date-only start of tomorrow (today east of UTC) is already use', async () => {
@@ -750,8 +815,9 @@ describe('change 12: words that match the record', () => {
       observation('2000-8', 2.63, 'mmol/L', daysAgo(40)),
     ]);
     expect(cards[0]?.summary).toContain('calcium 2.63 mmol/L');
-    expect(cards[0]?.detail).toContain('2.63 mmol/L (10.54 mg/dL)');
-    expect(cards[0]?.detail).toContain('above 10.5 mg/dL (2.62 mmol/L)');
+    expect(cards[0]?.detail).toMatch(
+      /Serum calcium: 2\.63 mmol\/L on [\d-]+, above 10\.5 mg\/dL \(2\.62 mmol\/L\)/,
+    );
   });
 
   it('reads "0,123" as a decimal comma', async () => {
@@ -762,13 +828,27 @@ describe('change 12: words that match the record', () => {
     expect(cards[0]?.summary).toContain('0.123 ng/mL');
   });
 
-  it('shows a molar calcium just above the limit above it in mg/dL too', async () => {
-    const cards = await cardsOf(VD, [
+  it('shows a molar calcium at or just above the limit without a mg/dL figure that could contradict it', async () => {
+    const above = await cardsOf(VD, [
       chronicLowBackPain(),
       vitaminD(15, daysAgo(5)),
       observation('2000-8', 2.6202, 'mmol/L', daysAgo(40)),
     ]);
-    expect(cards[0]?.detail).toContain('2.6202 mmol/L (10.502 mg/dL)');
+    expect(above[0]?.detail).toMatch(/Serum calcium: 2\.6202 mmol\/L on [\d-]+, above/);
+    const atLimit = await cardsOf(VD, [
+      chronicLowBackPain(),
+      vitaminD(15, daysAgo(5)),
+      observation('2000-8', 2.62, 'mmol/L', daysAgo(40)),
+    ]);
+    expect(atLimit[0]?.detail).toMatch(/Serum calcium: 2\.62 mmol\/L on [\d-]+\n/);
+  });
+
+  it('a B12 just above 350 pg/mL is never shown as 350', async () => {
+    const cards = await cardsOf(B12, [
+      condition(snomed('84027009', 'Pernicious anemia')),
+      b12Pmol(258.31, daysAgo(30)),
+    ]);
+    expect(cards[0]?.detail).toContain('258.31 pmol/L (350.01 pg/mL)');
   });
 
   it('reads "1,234" as a thousands separator, not a decimal comma', async () => {
