@@ -261,10 +261,13 @@ const MAX_MEDICATION_READS = 20;
 const MEDICATION_REFERENCE = /^Medication\/([A-Za-z0-9\-.]{1,64})$/;
 
 /** Ids of Medications that MedicationRequests/Statements reference and that are not among the resources. */
-function missingMedicationIds(resources: readonly Resource[]): string[] {
+function missingMedicationIds(resources: readonly Resource[], seen: ReadonlySet<string>): string[] {
   const present = new Set(
     resources.flatMap((resource) => (resource.resourceType === 'Medication' ? [resource.id] : [])),
   );
+  for (const id of seen) {
+    present.add(id);
+  }
   const missing = new Set<string>();
   for (const resource of resources) {
     if (resource.resourceType === 'MedicationRequest' || resource.resourceType === 'MedicationStatement') {
@@ -351,11 +354,16 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
   let signal: AbortSignal | undefined;
   const deadline = (): AbortSignal => (signal ??= AbortSignal.timeout(input.deadlineMs));
   let droppedFromServer = 0;
+  /** Medications a server sent that were left out: read again by reference, they would be left out again. */
+  const droppedMedicationIds = new Set<string>();
   /** What a FHIR server sent, less the resources the rules cannot use (counted, for the log). */
   const usableFromServer = (sent: readonly Resource[]): Resource[] =>
     sent.filter((resource) => {
       const usable = resourceProblem(resource) === undefined;
       droppedFromServer += usable ? 0 : 1;
+      if (!usable && resource.resourceType === 'Medication' && typeof resource.id === 'string') {
+        droppedMedicationIds.add(resource.id);
+      }
       return usable;
     });
   let truncated = false;
@@ -387,7 +395,7 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
     }),
   );
   const resources = results.flat();
-  const missingMedications = reader ? missingMedicationIds(resources) : [];
+  const missingMedications = reader ? missingMedicationIds(resources, droppedMedicationIds) : [];
   if (reader && missingMedications.length > 0) {
     resources.push(...usableFromServer(await readMissingMedications(missingMedications, reader, deadline())));
   }

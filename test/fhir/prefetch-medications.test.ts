@@ -124,9 +124,12 @@ describe('Medication resources reach the record (issue 12 item 6)', () => {
         { MedicationRequest: [byReference('rx-1', 'med-odd'), malformed] },
         { 'Medication/med-odd': malformed },
       );
-      const record = await resolve(included.reader);
-      expect(record.medications).toEqual([]);
-      expect(record.medicationRequests).toHaveLength(1);
+      const includedRead = await resolveCounting(included.reader);
+      expect(includedRead.record.medications).toEqual([]);
+      expect(includedRead.record.medicationRequests).toHaveLength(1);
+      // Left out once is enough: it is not read again by reference (and left out again).
+      expect(included.urls.filter((url) => url.startsWith('Medication/'))).toEqual([]);
+      expect(includedRead.dropped).toBe(1);
     },
   );
 
