@@ -296,7 +296,10 @@ export function evaluateB12NewDrug(
   }
   for (const order of medicationOrders(input.focusOrders)) {
     const classes = classifyConcept(medicationConcept(order, record.medications));
-    const ordered = LOWERING_DRUGS.filter((drug) => classes.has(drug));
+    // An order "starts" a drug only when the patient is not taking it already (a renewal starts nothing).
+    const ordered = LOWERING_DRUGS.filter(
+      (drug) => classes.has(drug) && context.uses.get(drug)?.ongoing !== true,
+    );
     if (ordered.length === 0) {
       continue;
     }

@@ -388,6 +388,23 @@ describe('rule B12 in order hooks: a new B12-lowering drug', () => {
     expect(cards).toEqual([]);
   });
 
+  it('renewing a drug the patient already takes starts nothing, even with a symptom', async () => {
+    const onOmeprazole = medicationRequest(OMEPRAZOLE, { authoredOn: monthsAgo(30) });
+    const renewal = await runService(SERVICE, {
+      hook: 'order-sign',
+      resources: [onOmeprazole, legCramps()],
+      draftOrders: [omeprazoleOrder],
+    });
+    expect(renewal).toEqual([]);
+    const metforminOrder = medicationRequest(METFORMIN, { status: 'draft', id: 'met-1' });
+    const newDrug = await runService(SERVICE, {
+      hook: 'order-sign',
+      resources: [onOmeprazole, legCramps()],
+      draftOrders: [metforminOrder],
+    });
+    expect(newDrug.map((card) => card.source.topic.code)).toEqual(['B12-NEW-DRUG']);
+  });
+
   it('a B12 result within 36 months: quiet', async () => {
     const cards = await runService(SERVICE, {
       hook: 'order-sign',
