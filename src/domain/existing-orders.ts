@@ -80,9 +80,10 @@ export function createOrderLookup(
     ),
     ...record.medicationStatements.filter((statement) => OPEN_STATEMENT.has(statement.status)),
   ];
-  const orders = [...openRecordOrders, ...draftOrders.filter(isLiveOrder)].filter(
-    (order) => !isDoNotPerform(order),
-  );
+  const orders = [
+    ...openRecordOrders.filter((order) => !isDoNotPerform(order)),
+    ...draftOrders.filter(isLiveOrder),
+  ];
 
   function hasLab(key: LabKey): boolean {
     const siteCode = catalog.labs[key].code;

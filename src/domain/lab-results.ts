@@ -152,6 +152,8 @@ interface CodedResult {
 
 const MINUTE_MS = 60_000;
 
+const minuteOf = (entry: CodedResult): number => Math.floor(entry.result.time.getTime() / MINUTE_MS);
+
 /** The Observation id a DiagnosticReport result points at ("Observation/abc", absolute or relative). */
 function referencedObservationId(reference: string | undefined): string | undefined {
   const index = reference?.lastIndexOf('Observation/') ?? -1;
@@ -165,7 +167,7 @@ function referencedObservationId(reference: string | undefined): string | undefi
 const VOID_REPORT: ReadonlySet<unknown> = new Set(['entered-in-error', 'cancelled']);
 
 /** Which report each Observation id is part of (the first valid report that lists it). */
-export function reportOfObservation(reports: readonly DiagnosticReport[]): ReadonlyMap<string, number> {
+function reportOfObservation(reports: readonly DiagnosticReport[]): ReadonlyMap<string, number> {
   const reportOf = new Map<string, number>();
   reports.forEach((report, index) => {
     if (VOID_REPORT.has(report.status)) {
@@ -230,7 +232,7 @@ function byMeasurement(
       continue;
     }
     const time = entry.result.time.getTime();
-    const minute = Math.floor(time / MINUTE_MS);
+    const minute = minuteOf(entry);
     const sameMinute = firstAtMinute.get(minute);
     if (sameMinute === undefined) {
       firstAtMinute.set(minute, index);
@@ -258,8 +260,6 @@ function byMeasurement(
   return [...groups.values()].map((group) => group.sort(newestThenById));
 }
 
-const minuteOf = (entry: CodedResult): number => Math.floor(entry.result.time.getTime() / MINUTE_MS);
-
 /** Newest minute first; within a minute by id, so the choice never depends on seconds or arrival order. */
 const newestThenById = (a: CodedResult, b: CodedResult): number =>
   minuteOf(b) - minuteOf(a) || (a.result.observationId ?? '').localeCompare(b.result.observationId ?? '');
@@ -268,7 +268,7 @@ const newestThenById = (a: CodedResult, b: CodedResult): number =>
 function measurementsByMinute(results: readonly CodedResult[]): CodedResult[][] {
   const groups = new Map<number, CodedResult[]>();
   for (const entry of results) {
-    const minute = Math.floor(entry.result.time.getTime() / MINUTE_MS);
+    const minute = minuteOf(entry);
     const group = groups.get(minute);
     if (group) {
       group.push(entry);

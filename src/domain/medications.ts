@@ -215,12 +215,14 @@ export function currentDrugUse(
   // Classify and date each record once.
   const begun: { record: MedicationRecord; classes: ReadonlySet<DrugClass>; start: Date | undefined }[] = [];
   for (const record of records) {
-    if (NEVER_TAKEN.has(record.status)) {
+    const classes = NEVER_TAKEN.has(record.status)
+      ? undefined
+      : classifyConcept(medicationConcept(record, medications));
+    if (classes === undefined || classes.size === 0) {
       continue;
     }
-    const classes = classifyConcept(medicationConcept(record, medications));
-    const start = classes.size > 0 ? recordStart(record) : undefined;
-    if (classes.size > 0 && !(start !== undefined && start > startGraceEnd)) {
+    const start = recordStart(record);
+    if (start === undefined || start <= startGraceEnd) {
       begun.push({ record, classes, start });
     }
   }

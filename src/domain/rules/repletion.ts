@@ -1,19 +1,21 @@
 import type { ClinicalConfig } from '../clinical-config.js';
-import { formatDate } from '../fhir-time.js';
+import { addMonths, formatDate } from '../fhir-time.js';
 import type { LabTiming, NoteRef, SuggestedOrder } from '../findings.js';
 import type { LabResult } from '../lab-results.js';
 import { currentDrugUse, type DrugUse } from '../medications.js';
 import type { PatientRecord } from '../patient-record.js';
 
-/** Vitamin D use on record, with the start of its current course (change 2). */
+/**
+ * Vitamin D use on record, with the start of its current course (change 2); a completed course counts within
+ * rule VD's untested window.
+ */
 export function vitaminDTherapy(
   record: PatientRecord,
   now: Date,
-  windowStart: Date,
   config: ClinicalConfig,
 ): DrugUse | undefined {
   return currentDrugUse([...record.medicationStatements, ...record.medicationRequests], {
-    windowStart,
+    windowStart: addMonths(now, -config.vitaminD.untestedWindowMonths),
     now,
     courseGapDays: config.medications.courseGapDays,
     medications: record.medications,

@@ -113,10 +113,7 @@ export function evaluateSpinePreop(
   }
   const deficient = status === 'deficient';
   const safety = vitaminDSafety(record, now, config);
-  const therapyNotes = lowDespiteTherapyNotes(
-    vitaminDTherapy(record, now, addMonths(now, -config.vitaminD.untestedWindowMonths), config),
-    latest,
-  );
+  const therapyNotes = lowDespiteTherapyNotes(vitaminDTherapy(record, now, config), latest);
   const vars = {
     procedure,
     value: summaryValue(latest),

@@ -94,7 +94,7 @@ export function evaluateVitaminDBackPain(
     return undefined;
   }
 
-  const therapy = vitaminDTherapy(record, now, windowStart, config);
+  const therapy = vitaminDTherapy(record, now, config);
   if (therapy?.start && therapy.start > latest.time) {
     if (therapy.start > addWeeks(now, -settings.recheckAfterWeeks)) {
       return undefined;
