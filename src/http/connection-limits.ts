@@ -5,8 +5,12 @@ import type { FastifyInstance } from 'fastify';
 /** What a request id from a client must look like to be kept (UUIDs, ULIDs, trace ids): else it is replaced. */
 const REQUEST_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-/** Each request's id, decided once: when it arrives (sendRequestId) or when Fastify asks (genReqId). */
-const requestIds = new WeakMap<IncomingMessage, string>();
+/**
+ * Each request's id, decided once: when it arrives (sendRequestId) or when Fastify asks (genReqId). Kept on
+ * the request itself under a symbol rather than in a WeakMap, whose entries the collector traces as ephemerons.
+ */
+const REQUEST_ID_KEY = Symbol('requestId');
+type WithRequestId = IncomingMessage & { [REQUEST_ID_KEY]?: string };
 
 /**
  * The request's id: the client's `X-Request-Id` when it looks like an id, else a new UUID. An id goes into
@@ -14,11 +18,12 @@ const requestIds = new WeakMap<IncomingMessage, string>();
  * is never trusted verbatim.
  */
 export function requestIdOf(request: IncomingMessage): string {
-  let id = requestIds.get(request);
+  const carrier = request as WithRequestId;
+  let id = carrier[REQUEST_ID_KEY];
   if (id === undefined) {
     const given = request.headers['x-request-id'];
     id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-    requestIds.set(request, id);
+    carrier[REQUEST_ID_KEY] = id;
   }
   return id;
 }
