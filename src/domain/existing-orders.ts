@@ -8,16 +8,22 @@ import {
   B12_TOTAL_LOINC,
   CALCIUM_RESULT_CODES,
   HOLO_TC_LOINC,
+  LAB_ORDER_CPT,
   MMA_LOINC,
   SYSTEM,
   VITAMIN_D_RESULT_CODES,
 } from './value-sets.js';
 
-const LAB_FAMILIES: Readonly<Record<LabKey, ReadonlySet<string>>> = {
-  vitaminD: VITAMIN_D_RESULT_CODES,
-  b12: new Set([...B12_TOTAL_LOINC, ...B12_BLOOD_LOINC, ...HOLO_TC_LOINC]),
-  mma: MMA_LOINC,
-  calcium: CALCIUM_RESULT_CODES,
+const NO_CODES: ReadonlySet<string> = new Set();
+
+/** The codes of each test an order may carry: any LOINC of the family, or its billing CPT code. */
+const LAB_FAMILIES: Readonly<
+  Record<LabKey, { readonly loinc: ReadonlySet<string>; readonly cpt: ReadonlySet<string> }>
+> = {
+  vitaminD: { loinc: VITAMIN_D_RESULT_CODES, cpt: LAB_ORDER_CPT.vitaminD },
+  b12: { loinc: new Set([...B12_TOTAL_LOINC, ...B12_BLOOD_LOINC, ...HOLO_TC_LOINC]), cpt: LAB_ORDER_CPT.b12 },
+  mma: { loinc: MMA_LOINC, cpt: NO_CODES },
+  calcium: { loinc: CALCIUM_RESULT_CODES, cpt: NO_CODES },
 };
 
 /**
@@ -91,9 +97,10 @@ export function createOrderLookup(
       if (order.resourceType !== 'ServiceRequest') {
         return false;
       }
-      const loinc = codesOf([order.code], SYSTEM.loinc);
+      const family = LAB_FAMILIES[key];
       return (
-        loinc.some((code) => LAB_FAMILIES[key].has(code)) ||
+        codesOf([order.code], SYSTEM.loinc).some((code) => family.loinc.has(code)) ||
+        codesOf([order.code], SYSTEM.cpt).some((code) => family.cpt.has(code)) ||
         codesOf([order.code], siteCode.system).includes(siteCode.code)
       );
     });

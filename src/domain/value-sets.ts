@@ -40,6 +40,16 @@ export const CALCIUM_LOINC = {
 } as const;
 export const CALCIUM_RESULT_CODES: ReadonlySet<string> = new Set(Object.values(CALCIUM_LOINC));
 
+/**
+ * Billing CPT codes a lab order may carry instead of LOINC (knowledge base §2.3, V2): 82306 25-hydroxyvitamin D,
+ * 82607 vitamin B12. Read only to see that the test is already ordered; the CPT codes for MMA, PTH and
+ * homocysteine are unverified (U) and left out.
+ */
+export const LAB_ORDER_CPT: Readonly<Record<'vitaminD' | 'b12', ReadonlySet<string>>> = {
+  vitaminD: new Set(['82306']),
+  b12: new Set(['82607']),
+};
+
 export type ConditionGroup =
   | 'backPain'
   | 'crampOrSpasm'
