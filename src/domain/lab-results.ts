@@ -87,7 +87,12 @@ function readValue(observation: Observation): RawValue | undefined {
     quantity?.value !== undefined
       ? {
           value: quantity.value,
-          unit: quantity.code ?? quantity.unit,
+          // A code is a UCUM unit only when the quantity says UCUM (or names no system); a local or other
+          // system's unit code means nothing to the conversion table, so the unit text is read instead.
+          unit:
+            quantity.system === undefined || quantity.system === SYSTEM.ucum
+              ? (quantity.code ?? quantity.unit)
+              : (quantity.unit ?? quantity.code),
           comparator: asComparator(quantity.comparator),
         }
       : // Some labs send "<5 ng/mL" or "23" as a string.

@@ -1,0 +1,69 @@
+import type { Observation, Quantity } from '@medplum/fhirtypes';
+import { describe, expect, it } from 'vitest';
+import { b12Results, vitaminDResults } from '../../src/domain/lab-results.js';
+import { b12, daysAgo, NOW, vitaminD } from '../helpers/builders.js';
+
+/** The same result with its valueQuantity replaced. */
+function withQuantity(observation: Observation, quantity: Quantity): Observation {
+  return { ...observation, valueQuantity: quantity };
+}
+
+describe('the unit of a valueQuantity', () => {
+  it('reads the UCUM code when the quantity is UCUM', () => {
+    const result = vitaminDResults(
+      [
+        withQuantity(vitaminD(0, daysAgo(3)), {
+          value: 50,
+          unit: 'nmol/l',
+          system: 'http://unitsofmeasure.org',
+          code: 'nmol/L',
+        }),
+      ],
+      NOW,
+    )[0];
+    expect(result?.reportedUnit).toBe('nmol/L');
+    expect(result?.normalisedValue).toBeCloseTo(20.03, 2);
+  });
+
+  it('reads the unit text when the code belongs to another system (a local unit code is not UCUM)', () => {
+    const [vd] = vitaminDResults(
+      [
+        withQuantity(vitaminD(0, daysAgo(3)), {
+          value: 14,
+          unit: 'ng/mL',
+          system: 'http://lab.example.org/units',
+          code: 'NGML',
+        }),
+      ],
+      NOW,
+    );
+    expect(vd?.reportedUnit).toBe('ng/mL');
+    expect(vd?.normalisedValue).toBe(14);
+    const [total] = b12Results(
+      [
+        withQuantity(b12(0, daysAgo(3)), {
+          value: 150,
+          unit: 'pmol/L',
+          system: 'http://lab.example.org/units',
+          code: 'PMOLL',
+        }),
+      ],
+      NOW,
+    );
+    expect(total?.reportedUnit).toBe('pmol/L');
+    expect(total?.normalisedValue).toBeCloseTo(203.25, 2);
+  });
+
+  it('still reads a code sent without a system, and the unit text when there is no code', () => {
+    const [coded] = vitaminDResults(
+      [withQuantity(vitaminD(0, daysAgo(3)), { value: 14, code: 'ng/mL' })],
+      NOW,
+    );
+    expect(coded?.normalisedValue).toBe(14);
+    const [text] = vitaminDResults(
+      [withQuantity(vitaminD(0, daysAgo(3)), { value: 14, unit: 'ng/ml' })],
+      NOW,
+    );
+    expect(text?.normalisedValue).toBe(14);
+  });
+});
