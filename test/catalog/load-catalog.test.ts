@@ -3,6 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CatalogError, deepMerge, loadCatalog } from '../../src/catalog/load-catalog.js';
+import {
+  B12_BLOOD_LOINC,
+  B12_TOTAL_LOINC,
+  CALCIUM_RESULT_CODES,
+  HOLO_TC_LOINC,
+  VITAMIN_D_RESULT_CODES,
+} from '../../src/domain/value-sets.js';
 import { testConfig } from '../helpers/build-app.js';
 
 const SOURCE = testConfig().catalog.dir;
@@ -46,6 +53,20 @@ describe('loading cds-hooks/ at start-up', () => {
     expect(catalog.services.get('b12-drug-risk')?.prefetch['b12']).toMatch(
       /^Observation\?patient=\{\{context\.patientId\}\}/,
     );
+  });
+
+  it('searches, in each lab template, every LOINC code the rules read from it', async () => {
+    const catalog = await loadCatalog({ dir });
+    const searched = (key: string) =>
+      new Set(
+        [...catalog.services.values()]
+          .flatMap((service) => service.prefetch[key] ?? [])
+          .flatMap((template) => [...template.matchAll(/http:\/\/loinc\.org\|([\d-]+)/g)])
+          .map((match) => match[1]),
+      );
+    expect(searched('vitaminD')).toEqual(new Set(VITAMIN_D_RESULT_CODES));
+    expect(searched('b12')).toEqual(new Set([...B12_TOTAL_LOINC, ...B12_BLOOD_LOINC, ...HOLO_TC_LOINC]));
+    expect(searched('calcium')).toEqual(new Set(CALCIUM_RESULT_CODES));
   });
 
   it.each([
