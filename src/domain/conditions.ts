@@ -1,5 +1,5 @@
 import type { Condition } from '@medplum/fhirtypes';
-import { codesOf, conceptLabel, conceptText, normaliseIcd10 } from './codings.js';
+import { conceptLabel, conceptText, normaliseIcd10 } from './codings.js';
 import { addWeeks, parseFhirDate } from './fhir-time.js';
 import {
   ACUTE_BACK_PAIN_SNOMED,
@@ -70,6 +70,8 @@ export function isInGroup(condition: Condition, group: ConditionGroup): boolean 
 }
 
 const CHRONIC_TEXT = /\bchronic\b/i;
+/** Acute, unless the text also says chronic ("acute on chronic back pain" is chronic). */
+const ACUTE_TEXT = /^(?!.*\bchronic\b).*\bacute\b/is;
 
 function isChronicByCode(condition: Condition): boolean {
   return matchesCodes(
@@ -99,7 +101,7 @@ export function chronicBackPainConditions(
     if (!isCountedCondition(condition) || !isInGroup(condition, 'backPain')) {
       return false;
     }
-    if (codesOf([condition.code], SYSTEM.snomed).some((code) => ACUTE_BACK_PAIN_SNOMED.has(code))) {
+    if (matchesCodes(condition, ACUTE_BACK_PAIN_SNOMED, () => false, ACUTE_TEXT)) {
       return false;
     }
     if (isChronicByCode(condition)) {

@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { LabKey, MedicationKey, OrderCatalog } from './card-and-order-schemas.js';
 import { codesOf, conceptText } from './codings.js';
-import { medicationConcept } from './medications.js';
+import { isMultivitamin, medicationConcept } from './medications.js';
 import type { PatientRecord } from './patient-record.js';
 import {
   B12_BLOOD_LOINC,
@@ -115,10 +115,11 @@ export function createOrderLookup(
         return false;
       }
       const rxnorm = codesOf([concept], SYSTEM.rxnorm);
+      const name = conceptText(concept).slice(0, MAX_NAME_LENGTH);
       return (
         rxnorm.some((code) => product.rxnorm.includes(code)) ||
         codesOf([concept], siteCode.system).includes(siteCode.code) ||
-        product.name.test(conceptText(concept).slice(0, MAX_NAME_LENGTH))
+        (product.name.test(name) && !isMultivitamin(name))
       );
     });
   }

@@ -18,10 +18,28 @@ const DRUG_CLASSES = Object.keys(DRUG_RXNORM) as DrugClass[];
  */
 const MAX_NAME_LENGTH = 256;
 
+/**
+ * A multivitamin carries a little vitamin D, B12 and folic acid (micrograms of B12 against the 1 mg of
+ * replacement), so it is not vitamin D therapy, B12 replacement or a folic acid product: counting it would
+ * silence the B12 and vitamin D cards. Known by its name, or by listing four or more ingredients as RxNorm
+ * names multi-ingredient products ("ascorbic acid 60 MG / biotin 0.03 MG / … / vitamin B12 0.006 MG").
+ */
+const MULTIVITAMIN = /multi-?vit|multiple vitamins?|\bprenatal\b|\b(?:vitamin\s)?b[\s-]?complex\b/i;
+const SUPPLEMENTS: ReadonlySet<DrugClass> = new Set(['vitaminD', 'b12Replacement', 'folicAcid']);
+
+export function isMultivitamin(name: string): boolean {
+  return MULTIVITAMIN.test(name) || name.split(/\s+\/\s+/).length >= 4;
+}
+
 /** The drug classes a name belongs to, by ingredient or brand (combination products included). */
 export function classifyText(text: string): ReadonlySet<DrugClass> {
   const name = text.slice(0, MAX_NAME_LENGTH);
-  return new Set(DRUG_CLASSES.filter((drug) => DRUG_TEXT[drug].test(name)));
+  const classes = DRUG_CLASSES.filter((drug) => DRUG_TEXT[drug].test(name));
+  return new Set(
+    classes.some((drug) => SUPPLEMENTS.has(drug)) && isMultivitamin(name)
+      ? classes.filter((drug) => !SUPPLEMENTS.has(drug))
+      : classes,
+  );
 }
 
 /** Every RxNorm code the value sets know, with the classes it belongs to (one lookup per coding). */

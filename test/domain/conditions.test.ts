@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isInGroup } from '../../src/domain/conditions.js';
+import { chronicBackPainConditions, isInGroup } from '../../src/domain/conditions.js';
 import { condition, icd10, snomed } from '../helpers/builders.js';
 
 describe('isInGroup: codes first, the text only for a condition coded in neither terminology', () => {
@@ -20,5 +20,49 @@ describe('isInGroup: codes first, the text only for a condition coded in neither
   ])('with %s, the text decides', (_name, coding) => {
     expect(isInGroup(condition(coding, { text }), 'backPain')).toBe(true);
     expect(isInGroup(condition(coding, { text: 'Asthma' }), 'backPain')).toBe(false);
+  });
+});
+
+describe('text-only conditions: what the words say', () => {
+  const now = new Date('2026-11-15T12:00:00Z');
+  const longAgo = '2025-06-01';
+
+  it.each([
+    'Muscle spasm',
+    'Back spasms',
+    'Nocturnal leg cramps',
+    'Cramp in calf',
+    'Muscle cramping',
+    'Paraspinal muscle spasm of the lumbar region',
+  ])('"%s" is a cramp or spasm', (text) => {
+    expect(isInGroup(condition(null, { text }), 'crampOrSpasm')).toBe(true);
+  });
+
+  it.each([
+    'Bronchospasm',
+    'Laryngospasm',
+    'Coronary vasospasm',
+    'Blepharospasm',
+    'Hemifacial spasm',
+    'Infantile spasms',
+    'Oesophageal spasm',
+    'Esophageal spasm',
+    'Spasm of esophagus',
+    'Spasm of accommodation',
+    'Menstrual cramps',
+    'Abdominal cramps',
+  ])('"%s" is not a muscle cramp or spasm', (text) => {
+    expect(isInGroup(condition(null, { text }), 'crampOrSpasm')).toBe(false);
+  });
+
+  it.each([
+    ['Acute low back pain', false],
+    ['Low back pain, acute', false],
+    ['Acute on chronic low back pain', true],
+    ['Chronic back pain with acute exacerbation', true],
+    ['Low back pain', true],
+  ])('"%s" (text only, onset long ago) counts as chronic back pain: %s', (text, counted) => {
+    const found = chronicBackPainConditions([condition(null, { text, onset: longAgo })], now, 12);
+    expect(found.length === 1).toBe(counted);
   });
 });

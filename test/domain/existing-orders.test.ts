@@ -1,17 +1,21 @@
-import type { Resource, ServiceRequest } from '@medplum/fhirtypes';
+import type { MedicationRequest, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { createOrderLookup } from '../../src/domain/existing-orders.js';
 import type { PatientRecord } from '../../src/domain/patient-record.js';
-import { cpt, serviceRequest } from '../helpers/builders.js';
+import { cpt, medicationRequest, serviceRequest } from '../helpers/builders.js';
 import { defaultCatalog } from '../helpers/build-app.js';
 
-async function lookup(serviceRequests: ServiceRequest[], draftOrders: Resource[] = []) {
+async function lookup(
+  serviceRequests: ServiceRequest[],
+  draftOrders: Resource[] = [],
+  medicationRequests: MedicationRequest[] = [],
+) {
   const record: PatientRecord = {
     patientId: 'pt-1',
     conditions: [],
     observations: [],
     medicationStatements: [],
-    medicationRequests: [],
+    medicationRequests,
     serviceRequests,
     procedures: [],
   };
@@ -36,5 +40,23 @@ describe('lab orders already placed, coded with the billing CPT code only', () =
   it('a CPT code of another test (82652, 1,25-dihydroxyvitamin D) is not a 25(OH)D order', async () => {
     const orders = await lookup([serviceRequest(cpt('82652', 'Vitamin D; 1, 25 dihydroxy'))]);
     expect(orders.hasLab('vitaminD')).toBe(false);
+  });
+});
+
+describe('a multivitamin is not the product a card suggests', () => {
+  it.each([
+    ['Multivitamin with vitamin D3 400 IU', 'cholecalciferolDaily'],
+    [
+      'ascorbic acid 60 MG / biotin 0.03 MG / cyanocobalamin 0.006 MG / folic acid 0.4 MG Oral Tablet',
+      'cyanocobalaminOral',
+    ],
+  ] as const)('an active "%s" does not hide %s', async (text, key) => {
+    const orders = await lookup([], [], [medicationRequest({ text })]);
+    expect(orders.hasMedication(key)).toBe(false);
+  });
+
+  it('the product itself still does', async () => {
+    const orders = await lookup([], [], [medicationRequest({ text: 'Cholecalciferol 1,000 IU tablet' })]);
+    expect(orders.hasMedication('cholecalciferolDaily')).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyConcept } from '../../src/domain/medications.js';
+import { classifyConcept, classifyText } from '../../src/domain/medications.js';
 import { METFORMIN } from '../helpers/builders.js';
 
 describe('classifyConcept', () => {
@@ -7,5 +7,35 @@ describe('classifyConcept', () => {
     expect(classifyConcept({ coding: [METFORMIN] }).has('metformin')).toBe(true);
     const elsewhere = { ...METFORMIN, system: 'urn:local:formulary', display: 'Formulary item 7' };
     expect(classifyConcept({ coding: [elsewhere] }).has('metformin')).toBe(false);
+  });
+});
+
+describe('classifyText: a multivitamin is not vitamin D therapy, B12 replacement or folic acid', () => {
+  it.each([
+    'Multivitamin with B12',
+    'Multi-Vitamin tablet',
+    'Prenatal vitamins with folic acid 1 mg',
+    'Vitamin B complex with vitamin B12',
+    'B-Complex with C and folic acid',
+    'ascorbic acid 60 MG / biotin 0.03 MG / folic acid 0.4 MG / vitamin B12 0.006 MG / vitamin D3 400 UNT Oral Tablet',
+  ])('"%s" is none of them', (text) => {
+    const classes = classifyText(text);
+    expect(classes.has('b12Replacement')).toBe(false);
+    expect(classes.has('vitaminD')).toBe(false);
+    expect(classes.has('folicAcid')).toBe(false);
+  });
+
+  it.each([
+    ['Vitamin B12 1000 mcg tablet', 'b12Replacement'],
+    ['cyanocobalamin 1 MG/ML Injectable Solution', 'b12Replacement'],
+    ['folic acid 2.5 MG / vitamin B6 25 MG / vitamin B12 2 MG Oral Tablet', 'b12Replacement'],
+    ['calcium carbonate 600 MG / vitamin D3 400 UNT Oral Tablet', 'vitaminD'],
+    ['Folic acid 5 mg tablet', 'folicAcid'],
+  ] as const)('"%s" still counts as %s', (text, drug) => {
+    expect(classifyText(text).has(drug)).toBe(true);
+  });
+
+  it('keeps a multivitamin-named combination with metformin as metformin', () => {
+    expect(classifyText('metformin / multivitamin pack').has('metformin')).toBe(true);
   });
 });
