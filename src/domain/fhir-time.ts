@@ -173,8 +173,12 @@ export function wholeWeeksBetween(from: Date, to: Date): number {
   return Math.floor((to.getTime() - from.getTime()) / (7 * DAY_MS));
 }
 
-export function wholeDaysBetween(from: Date, to: Date): number {
-  return Math.floor((to.getTime() - from.getTime()) / DAY_MS);
+/**
+ * Calendar days from one instant's date to another's, in UTC as cards show dates: an operation on 12 December
+ * is 20 days away all through 22 November, whatever the hours (elapsed time would say 19 from noon on).
+ */
+export function calendarDaysBetween(from: Date, to: Date): number {
+  return Math.floor(to.getTime() / DAY_MS) - Math.floor(from.getTime() / DAY_MS);
 }
 
 /** Whole years of age on a date (birthdays count from the day itself). */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addMonths, formatDate, parseFhirDate } from '../../src/domain/fhir-time.js';
+import { addMonths, calendarDaysBetween, formatDate, parseFhirDate } from '../../src/domain/fhir-time.js';
 
 const two = (value: number) => String(value).padStart(2, '0');
 
@@ -138,5 +138,15 @@ describe('addMonths', () => {
   it('clamps at the end of a shorter month', () => {
     expect(formatDate(addMonths(parseFhirDate('2026-01-31')!, 1))).toBe('2026-02-28');
     expect(formatDate(addMonths(parseFhirDate('2024-03-31')!, -1))).toBe('2024-02-29');
+  });
+});
+
+describe('calendarDaysBetween', () => {
+  it('counts dates crossed, not whole days elapsed', () => {
+    const noon = parseFhirDate('2026-11-22T12:00:00Z')!;
+    expect(calendarDaysBetween(noon, parseFhirDate('2026-12-12')!)).toBe(20);
+    expect(calendarDaysBetween(noon, parseFhirDate('2026-12-22T08:00:00Z')!)).toBe(30);
+    expect(calendarDaysBetween(noon, parseFhirDate('2026-11-22T23:59:00Z')!)).toBe(0);
+    expect(calendarDaysBetween(noon, parseFhirDate('2026-11-23T00:00:00Z')!)).toBe(1);
   });
 });

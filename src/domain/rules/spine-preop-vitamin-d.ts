@@ -1,6 +1,6 @@
 import type { ClinicalConfig } from '../clinical-config.js';
 import { chronicBackPainConditions } from '../conditions.js';
-import { addDays, addMonths, formatDate, wholeDaysBetween } from '../fhir-time.js';
+import { addDays, addMonths, calendarDaysBetween, formatDate } from '../fhir-time.js';
 import type { Finding, LabTiming } from '../findings.js';
 import { vitaminDResults } from '../lab-results.js';
 import type { HookInput, PatientRecord } from '../patient-record.js';
@@ -47,7 +47,7 @@ export function evaluateSpinePreop(
   const { now } = input;
   const windowStart = addDays(now, -settings.preopWindowDays);
   const latest = vitaminDResults(record.observations, now, record.diagnosticReports)[0];
-  const daysLeft = surgery.date && surgery.date > now ? wholeDaysBetween(now, surgery.date) : undefined;
+  const daysLeft = surgery.date && surgery.date > now ? calendarDaysBetween(now, surgery.date) : undefined;
   const surgeryFact = `${input.hook === 'patient-view' ? 'Planned' : 'Ordered'}: ${surgery.name}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}${daysLeft !== undefined ? ` (${daysLeft} days from now)` : ''}`;
   const procedure = `${shortLabel(surgery.name)}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}`;
   const reasonConditionId =

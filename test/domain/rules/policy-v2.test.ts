@@ -719,7 +719,7 @@ describe('change 10: pre-op recheck dated before the operation', () => {
       (resource) => resource['resourceType'] === 'ServiceRequest',
     );
     expect(recheck?.['occurrenceDateTime']).toBe('2026-12-15');
-    expect(cards[0]?.detail).toContain('29 days remain until the operation');
+    expect(cards[0]?.detail).toContain('30 days remain until the operation');
   });
 
   it('a doNotPerform draft spine order in order-sign is not an order for surgery', async () => {

@@ -184,6 +184,13 @@ describe('rule SP: vitamin D before spine surgery, patient-view', () => {
     expect(card?.detail).toContain('Planned: Lumbar spinal fusion on 2026-12-15');
   });
 
+  it('counts the days left to the operation in calendar days, as its date reads', async () => {
+    // NOW is 2026-11-22 at noon: 12 December is 20 days away (19.5 days of elapsed time).
+    const [card] = await run([plannedFusion({ occurrence: '2026-12-12' }), vitaminD(24, daysAgo(10))]);
+    expect(card?.detail).toContain('Planned: Lumbar spinal fusion on 2026-12-12 (20 days from now)');
+    expect(card?.detail).toContain('20 days remain until the operation.');
+  });
+
   it("ties the lab order to the surgery's reason condition", async () => {
     const [card] = await run([plannedFusion({ reasonConditionId: 'stenosis-1' })]);
     expect(suggestedResources(card!)[0]).toMatchObject({
