@@ -325,7 +325,7 @@ describe('rule B12: long-term metformin, PPI or H2 blocker (patient-view)', () =
     expect(suggestedCodes(card!)).toEqual(['MedicationRequest 317106']);
     expect(card?.suggestions?.[0]?.isRecommended).toBe(true);
     expect(card?.selectionBehavior).toBe('at-most-one');
-    expect(card?.detail).toMatch(/Do not give folic acid before B12 is replaced/);
+    expect(card?.detail).toMatch(/Do not give folic acid first/);
   });
 
   it('indeterminate with cramps says supplementation may be considered (seed 002)', async () => {

@@ -467,7 +467,7 @@ describe('changes 5, 6 and 7: B12 regimens', () => {
     const cards = await cardsOf(B12, [condition(snomed('84027009', 'Pernicious anemia'), { id: 'pa-1' })]);
     expect(short(cards)).toEqual(['B12 warning']);
     expect(cards[0]?.summary).toMatch(
-      /^Known B12 deficiency \(Pernicious anemia\) with no replacement on record/,
+      /^Known B12 deficiency with no replacement on record \(Pernicious anemia\)/,
     );
     const [resource] = suggestedResources(cards[0]!);
     expect(resource).toMatchObject({

@@ -164,7 +164,7 @@ describe('rule SP: vitamin D before spine surgery, patient-view', () => {
     expect(card.indicator).toBe(situation === 'recheck' ? 'info' : 'warning');
     expect(card.source.topic.code).toBe('SP');
     if (situation === 'recheck') {
-      expect(card.summary).toMatch(/^Recheck vitamin D before Lumbar spinal fusion/);
+      expect(card.summary).toMatch(/^Lumbar spinal fusion on [\d-]+ planned .*: recheck before surgery$/);
       expect(suggestedCodes(card)).toEqual(['ServiceRequest 62292-8']);
     } else if (situation === 'untested') {
       expect(card.summary).toMatch(/no vitamin D result in 90 days/);
