@@ -21,6 +21,8 @@ export interface LabResult {
   readonly observationId: string | undefined;
   readonly analyte: Analyte;
   readonly time: Date;
+  /** The date the card shows: as written on the record, in the lab's own time zone (YYYY-MM-DD or partial). */
+  readonly date: string;
   /** As reported, for the card. */
   readonly reportedValue: number;
   readonly reportedUnit: string | undefined;
@@ -100,12 +102,24 @@ function readValue(observation: Observation): RawValue | undefined {
   return raw && raw.value >= 0 && raw.value < MAX_PLAUSIBLE_VALUE ? raw : undefined;
 }
 
-function resultTime(observation: Observation): Date | undefined {
-  return (
-    parseFhirDate(observation.effectiveDateTime) ??
-    parseFhirDate(observation.effectivePeriod?.start) ??
-    parseFhirDate(observation.issued)
-  );
+/**
+ * The result's time (`effectiveDateTime`, else `effectivePeriod.start`, else `issued`), with the date the
+ * card shows: the calendar date as the record writes it, in the time zone the lab gave (an evening draw in
+ * New York, 2026-11-12T20:30-05:00, is 12 November there and on the clinician's screen, though 13 November
+ * in UTC).
+ */
+function resultTime(observation: Observation): { time: Date; date: string } | undefined {
+  for (const written of [
+    observation.effectiveDateTime,
+    observation.effectivePeriod?.start,
+    observation.issued,
+  ]) {
+    const time = parseFhirDate(written);
+    if (time && written) {
+      return { time, date: written.slice(0, 10) };
+    }
+  }
+  return undefined;
 }
 
 /** Results dated further ahead than this are data errors and are ignored (the caller logs how many). */
@@ -134,15 +148,16 @@ function toResult(
   if (!COUNTED_STATUSES.has(observation.status)) {
     return undefined;
   }
-  const time = resultTime(observation);
+  const when = resultTime(observation);
   const raw = readValue(observation);
-  if (!time || !raw || isFutureDated(time, now)) {
+  if (!when || !raw || isFutureDated(when.time, now)) {
     return undefined;
   }
   return {
     observationId: observation.id,
     analyte,
-    time,
+    time: when.time,
+    date: when.date,
     reportedValue: raw.value,
     reportedUnit: raw.unit,
     comparator: raw.comparator,
@@ -428,8 +443,8 @@ export function calciumResults(
 export function countFutureDatedResults(observations: readonly Observation[], now: Date): number {
   let count = 0;
   for (const observation of observations) {
-    const time = resultTime(observation);
-    if (time && isFutureDated(time, now)) {
+    const when = resultTime(observation);
+    if (when && isFutureDated(when.time, now)) {
       count += 1;
     }
   }

@@ -1,6 +1,6 @@
 import type { ClinicalConfig } from './clinical-config.js';
 import { conditionName, countedInGroup } from './conditions.js';
-import { addDays, addMonths, formatDate } from './fhir-time.js';
+import { addDays, addMonths } from './fhir-time.js';
 import type { NoteRef } from './findings.js';
 import { calciumResults, isAbove, type LabResult } from './lab-results.js';
 import type { PatientRecord } from './patient-record.js';
@@ -55,7 +55,7 @@ function molarLimit(upperMgDl: number): number {
  * a mg/dL figure could only disagree with the verdict (2.6202 mmol/L is above 2.62, yet 10.5 mg/dL rounded).
  */
 function calciumFact(result: LabResult): string {
-  return `Serum calcium: ${result.comparator ?? ''}${formatReported(result.reportedValue)} ${result.reportedUnit ?? ''} on ${formatDate(result.time)}`;
+  return `Serum calcium: ${result.comparator ?? ''}${formatReported(result.reportedValue)} ${result.reportedUnit ?? ''} on ${result.date}`;
 }
 
 export function vitaminDSafety(record: PatientRecord, now: Date, config: ClinicalConfig): VitaminDSafety {

@@ -67,3 +67,21 @@ describe('the unit of a valueQuantity', () => {
     expect(text?.normalisedValue).toBe(14);
   });
 });
+
+describe('the date a result is shown with', () => {
+  it.each([
+    ['2026-11-12T20:30:00-05:00', '2026-11-12'],
+    ['2026-11-13T07:15:00+09:00', '2026-11-13'],
+    ['2026-11-12', '2026-11-12'],
+    ['2026-11', '2026-11'],
+  ])('%s is shown as %s, the date the record writes', (when, shown) => {
+    expect(vitaminDResults([vitaminD(15, when)], NOW)[0]?.date).toBe(shown);
+  });
+
+  it('is the date of the time that is used: effectivePeriod.start, then issued', () => {
+    const period = { ...vitaminD(15, undefined), effectivePeriod: { start: '2026-11-10T23:00:00-08:00' } };
+    expect(vitaminDResults([period], NOW)[0]?.date).toBe('2026-11-10');
+    const issued = { ...vitaminD(15, undefined), issued: '2026-11-09T22:00:00-06:00' };
+    expect(vitaminDResults([issued], NOW)[0]?.date).toBe('2026-11-09');
+  });
+});

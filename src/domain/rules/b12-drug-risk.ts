@@ -240,7 +240,7 @@ export function evaluateB12Exposure(
   const status = classify(latest, config);
   const common = {
     ruleId: 'B12' as const,
-    vars: { exposure, value: summaryValue(latest), date: formatDate(latest.time) },
+    vars: { exposure, value: summaryValue(latest), date: latest.date },
     facts: [...exposureFacts, ...context.symptomFacts, resultFact(latest)],
     threshold: thresholdText(config),
   };

@@ -49,7 +49,7 @@ export function resultFact(result: LabResult): string {
       (other) => `; measured with it: ${ANALYTE_LABEL[other.analyte].toLowerCase()} ${displayValue(other)}`,
     )
     .join('');
-  return `${ANALYTE_LABEL[result.analyte]}: ${displayValue(result)} on ${formatDate(result.time)}${uninterpreted}${alongside}`;
+  return `${ANALYTE_LABEL[result.analyte]}: ${displayValue(result)} on ${result.date}${uninterpreted}${alongside}`;
 }
 
 export function conditionFact(condition: Condition): string {

@@ -72,7 +72,7 @@ export function evaluateSpinePreop(
         vars: {
           procedure,
           value: summaryValue(latest),
-          date: formatDate(latest.time),
+          date: latest.date,
           windowDays: String(settings.preopWindowDays),
         },
         facts: [surgeryFact, `Last ${resultFact(latest)}, older than ${settings.preopWindowDays} days`],
@@ -117,7 +117,7 @@ export function evaluateSpinePreop(
   const vars = {
     procedure,
     value: summaryValue(latest),
-    date: formatDate(latest.time),
+    date: latest.date,
     target: String(settings.targetNgMl),
   };
   const threshold = `Pre-operative target: at or above ${settings.targetNgMl} ng/mL; deficiency below ${settings.deficientBelowNgMl} ng/mL.`;

@@ -122,7 +122,7 @@ export function evaluateVitaminDBackPain(
   const vars = {
     condition: conditionLabel,
     value: summaryValue(latest),
-    date: formatDate(latest.time),
+    date: latest.date,
     target: String(settings.targetNgMl),
   };
   const therapyNotes = lowDespiteTherapyNotes(therapy, latest);

@@ -437,3 +437,12 @@ describe('rule VD: vitamin D in chronic back or neck pain', () => {
     expect(cards).toEqual([]);
   });
 });
+
+describe('dates on the card are the dates the record writes', () => {
+  it('an evening draw in New York is shown on its own day, not the next day in UTC', async () => {
+    const cards = await run([chronicLowBackPain(), vitaminD(15, '2026-11-12T20:30:00-05:00')]);
+    expect(cards[0]?.summary).toContain('2026-11-12');
+    expect(cards[0]?.detail).toContain('on 2026-11-12');
+    expect(JSON.stringify(cards)).not.toContain('2026-11-13');
+  });
+});
