@@ -181,6 +181,11 @@ export interface DrugUse {
   readonly lastTaken: Date | undefined;
   /** The products in use, by name (those taken now when the drug is ongoing). */
   readonly names: string[];
+  /**
+   * When the newest product of the class was first started: a product added to the course (repletion on top
+   * of a maintenance dose) starts later than the course. A renewal of the same product does not move it.
+   */
+  readonly newestProductStart: Date | undefined;
 }
 
 interface Span {
@@ -267,9 +272,19 @@ export function currentDrugUse(
     for (const entry of counted) {
       lastTaken = Math.max(lastTaken, entry.end?.getTime() ?? -Infinity);
     }
+    const firstStartByProduct = new Map<string, number>();
+    for (const entry of counted) {
+      if (entry.start !== undefined) {
+        const product = medicationName(entry.record, medications);
+        const first = firstStartByProduct.get(product);
+        firstStartByProduct.set(product, Math.min(first ?? Infinity, entry.start.getTime()));
+      }
+    }
+    const newestProductStart = Math.max(...firstStartByProduct.values());
     uses.set(drug, {
       drug,
       start: currentCourseStart(spans, courseGapDays),
+      newestProductStart: Number.isFinite(newestProductStart) ? new Date(newestProductStart) : undefined,
       ongoing: taking.length > 0,
       lastTaken: Number.isFinite(lastTaken) ? new Date(Math.min(lastTaken, now.getTime())) : undefined,
       names: [

@@ -79,9 +79,10 @@ describe('the date a result is shown with', () => {
   });
 
   it('is the date of the time that is used: effectivePeriod.start, then issued', () => {
-    const period = { ...vitaminD(15, undefined), effectivePeriod: { start: '2026-11-10T23:00:00-08:00' } };
+    const { effectiveDateTime: _dropped, ...undated } = vitaminD(15, '2026-11-01');
+    const period = { ...undated, effectivePeriod: { start: '2026-11-10T23:00:00-08:00' } };
     expect(vitaminDResults([period], NOW)[0]?.date).toBe('2026-11-10');
-    const issued = { ...vitaminD(15, undefined), issued: '2026-11-09T22:00:00-06:00' };
+    const issued = { ...undated, issued: '2026-11-09T22:00:00-06:00' };
     expect(vitaminDResults([issued], NOW)[0]?.date).toBe('2026-11-09');
   });
 });

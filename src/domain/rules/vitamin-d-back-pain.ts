@@ -95,19 +95,24 @@ export function evaluateVitaminDBackPain(
   }
 
   const therapy = vitaminDTherapy(record, now, config);
-  if (therapy?.start && therapy.start > latest.time) {
-    if (therapy.start > addWeeks(now, -settings.recheckAfterWeeks)) {
+  // Therapy started after the low result: a new course, or a product added to a course that was running
+  // (repletion on top of a maintenance dose that did not work) is the response to it.
+  const repletionStart = [therapy?.start, therapy?.newestProductStart].find(
+    (start) => start !== undefined && start > latest.time,
+  );
+  if (therapy && repletionStart) {
+    if (repletionStart > addWeeks(now, -settings.recheckAfterWeeks)) {
       return undefined;
     }
     return {
       ruleId: 'VD',
       situation: 'vd-recheck',
       indicator: 'info',
-      vars: { therapyWeeks: String(wholeWeeksBetween(therapy.start, now)) },
+      vars: { therapyWeeks: String(wholeWeeksBetween(repletionStart, now)) },
       facts: [
         ...painFacts,
         resultFact(latest),
-        `Vitamin D therapy (${therapy.names.join(', ')}) since ${formatDate(therapy.start)}, no result since`,
+        `Vitamin D therapy (${therapy.names.join(', ')}) since ${formatDate(repletionStart)}, no result since`,
       ],
       threshold: `Recheck ${settings.recheckAfterWeeks} weeks after starting repletion. ${thresholds}`,
       notes: [],

@@ -12,6 +12,7 @@ import {
   monthsAgo,
   observation,
   procedure,
+  rxnorm,
   serviceRequest,
   snomed,
   VITAMIN_D_ORDER,
@@ -444,5 +445,46 @@ describe('dates on the card are the dates the record writes', () => {
     expect(cards[0]?.summary).toContain('2026-11-12');
     expect(cards[0]?.detail).toContain('on 2026-11-12');
     expect(JSON.stringify(cards)).not.toContain('2026-11-13');
+  });
+});
+
+describe('repletion added to a maintenance dose after the low result (the table\'s "therapy started after")', () => {
+  const maintenance = () =>
+    medicationStatement(rxnorm('2418', 'Cholecalciferol 1000 UNT Oral Tablet'), { start: monthsAgo(24) });
+
+  it('no card while the added repletion is under 12 weeks old', async () => {
+    const cards = await run([
+      chronicLowBackPain(),
+      maintenance(),
+      vitaminD(14, weeksAgo(6)),
+      medicationRequest(ERGOCALCIFEROL, { authoredOn: weeksAgo(5) }),
+    ]);
+    expect(cards).toEqual([]);
+  });
+
+  it('an info recheck once it is 12 weeks old with no result since', async () => {
+    const cards = await run([
+      chronicLowBackPain(),
+      maintenance(),
+      vitaminD(14, weeksAgo(16)),
+      medicationRequest(ERGOCALCIFEROL, { authoredOn: weeksAgo(14) }),
+    ]);
+    expect(cards).toHaveLength(1);
+    expect(cards[0]?.indicator).toBe('info');
+    expect(cards[0]?.summary).toMatch(/14 weeks/);
+    expect(suggestedCodes(cards[0]!)).toEqual(['ServiceRequest 62292-8']);
+  });
+
+  it('a renewal of the same maintenance product is not repletion: the low-despite card stays (change 3)', async () => {
+    const cards = await run([
+      chronicLowBackPain(),
+      maintenance(),
+      vitaminD(14, weeksAgo(6)),
+      medicationRequest(rxnorm('2418', 'Cholecalciferol 1000 UNT Oral Tablet'), { authoredOn: weeksAgo(2) }),
+    ]);
+    expect(cards).toHaveLength(1);
+    expect(cards[0]?.indicator).toBe('warning');
+    expect(cards[0]?.detail).toContain('already takes Cholecalciferol 1000 UNT Oral Tablet');
+    expect(suggestedCodes(cards[0]!)).toContain('MedicationRequest 1367410');
   });
 });
