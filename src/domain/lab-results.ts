@@ -29,6 +29,8 @@ export interface LabResult {
   readonly comparator: Comparator | undefined;
   /** In the analyte's reporting unit; undefined when the unit is not recognised or the code is never classified. */
   readonly normalisedValue: number | undefined;
+  /** B12 measured in whole blood: counted as a test, never classified (the thresholds are for serum). */
+  readonly wholeBlood?: true;
   /** Other results of the same measurement, shown beside this one (total B12 beside active B12). */
   readonly alongside?: readonly LabResult[];
 }
@@ -162,6 +164,7 @@ function toResult(
     reportedUnit: raw.unit,
     comparator: raw.comparator,
     normalisedValue: classify ? normaliseValue(analyte, raw.value, raw.unit) : undefined,
+    ...(classify ? {} : { wholeBlood: true as const }),
   };
 }
 

@@ -43,7 +43,12 @@ export function displayValue(result: LabResult): string {
 }
 
 export function resultFact(result: LabResult): string {
-  const uninterpreted = result.normalisedValue === undefined ? ' (not interpreted: unit not recognised)' : '';
+  const uninterpreted =
+    result.normalisedValue === undefined
+      ? result.wholeBlood
+        ? ' (not interpreted: whole blood, and the thresholds are for serum)'
+        : ' (not interpreted: unit not recognised)'
+      : '';
   const alongside = (result.alongside ?? [])
     .map(
       (other) => `; measured with it: ${ANALYTE_LABEL[other.analyte].toLowerCase()} ${displayValue(other)}`,

@@ -530,3 +530,15 @@ describe('folic acid guard (order hooks)', () => {
     expect(cards).toEqual([]);
   });
 });
+
+describe('a whole-blood B12 on a card', () => {
+  it('says why it was not interpreted: whole blood, not an unknown unit', async () => {
+    const cards = await run([
+      condition(snomed('84027009', 'Pernicious anemia')),
+      observation('16695-9', 100, 'pg/mL', daysAgo(30)),
+    ]);
+    expect(cards[0]?.detail).toContain('100 pg/mL on');
+    expect(cards[0]?.detail).toContain('not interpreted: whole blood');
+    expect(cards[0]?.detail).not.toContain('unit not recognised');
+  });
+});
