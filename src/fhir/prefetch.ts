@@ -19,6 +19,7 @@ import {
   quoteName,
 } from '../errors.js';
 import { type FhirReader, FhirReadError } from './fhir-reader.js';
+import { type FhirUrl, isUnder, parseFhirUrl } from './fhir-url.js';
 import { resourceProblem } from './resource-shapes.js';
 
 export interface PrefetchInput {
@@ -258,10 +259,33 @@ async function fetchKey(
 
 /** Most `Medication/{id}` references read one by one when a server did not `_include` them. */
 const MAX_MEDICATION_READS = 20;
-const MEDICATION_REFERENCE = /^Medication\/([A-Za-z0-9\-.]{1,64})$/;
+const MEDICATION_ID = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * The id a reference names when it is a Medication on the reader's server: `Medication/{id}`, the same as an
+ * absolute URL under the base, either one optionally `/_history/{version}` (FHIR treats these alike). A
+ * reference anywhere else is never read: the token goes only under the base.
+ */
+function medicationIdOnServer(reference: string, base: FhirUrl): string | undefined {
+  const target = parseFhirUrl(reference, base.href);
+  if (typeof target === 'string' || !isUnder(target, base)) {
+    return undefined;
+  }
+  const [type, id, ...version] = target.segments.slice(base.segments.length);
+  const plain = version.length === 0 || (version.length === 2 && version[0] === '_history');
+  return type === 'Medication' && id !== undefined && MEDICATION_ID.test(id) && plain ? id : undefined;
+}
 
 /** Ids of Medications that MedicationRequests/Statements reference and that are not among the resources. */
-function missingMedicationIds(resources: readonly Resource[], seen: ReadonlySet<string>): string[] {
+function missingMedicationIds(
+  resources: readonly Resource[],
+  seen: ReadonlySet<string>,
+  baseUrl: string,
+): string[] {
+  const base = parseFhirUrl(baseUrl);
+  if (typeof base === 'string') {
+    return [];
+  }
   const present = new Set(
     resources.flatMap((resource) => (resource.resourceType === 'Medication' ? [resource.id] : [])),
   );
@@ -271,7 +295,8 @@ function missingMedicationIds(resources: readonly Resource[], seen: ReadonlySet<
   const missing = new Set<string>();
   for (const resource of resources) {
     if (resource.resourceType === 'MedicationRequest' || resource.resourceType === 'MedicationStatement') {
-      const id = MEDICATION_REFERENCE.exec(resource.medicationReference?.reference ?? '')?.[1];
+      const reference = resource.medicationReference?.reference;
+      const id = reference === undefined ? undefined : medicationIdOnServer(reference, base);
       if (id !== undefined && !present.has(id)) {
         missing.add(id);
       }
@@ -395,7 +420,9 @@ export async function resolvePrefetch(input: PrefetchInput): Promise<ResolvedPre
     }),
   );
   const resources = results.flat();
-  const missingMedications = reader ? missingMedicationIds(resources, droppedMedicationIds) : [];
+  const missingMedications = reader
+    ? missingMedicationIds(resources, droppedMedicationIds, reader.baseUrl)
+    : [];
   if (reader && missingMedications.length > 0) {
     resources.push(...usableFromServer(await readMissingMedications(missingMedications, reader, deadline())));
   }

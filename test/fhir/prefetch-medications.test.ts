@@ -103,6 +103,40 @@ describe('Medication resources reach the record (issue 12 item 6)', () => {
   });
 
   it.each([
+    ['an absolute reference under the base', 'https://fhir.example.org/r4/Medication/med-janumet'],
+    ['a version-specific reference', 'Medication/med-janumet/_history/3'],
+    [
+      'an absolute version-specific reference',
+      'https://fhir.example.org/r4/Medication/med-janumet/_history/3',
+    ],
+  ])('%s the server did not include is read by id, as a relative one is', async (_name, ref) => {
+    const request = { ...byReference('rx-1', 'med-janumet'), medicationReference: { reference: ref } };
+    const { reader, urls } = fakeReader(
+      { MedicationRequest: [request] },
+      { 'Medication/med-janumet': METFORMIN_SITAGLIPTIN },
+    );
+    const record = await resolve(reader);
+    expect(urls.filter((url) => url.startsWith('Medication/'))).toEqual(['Medication/med-janumet']);
+    expect(record.medications).toEqual([METFORMIN_SITAGLIPTIN]);
+  });
+
+  it.each([
+    ['on another server', 'https://other.example.org/r4/Medication/med-janumet'],
+    ['beside the base', 'https://fhir.example.org/r5/Medication/med-janumet'],
+    ['contained', '#med-janumet'],
+    ['a search', 'Medication?code=861819'],
+    ['not a Medication', 'Substance/med-janumet'],
+  ])('a Medication reference %s is never read', async (_name, ref) => {
+    const request = { ...byReference('rx-1', 'med-janumet'), medicationReference: { reference: ref } };
+    const { reader, urls } = fakeReader(
+      { MedicationRequest: [request] },
+      { 'Medication/med-janumet': METFORMIN_SITAGLIPTIN },
+    );
+    await resolve(reader);
+    expect(urls.filter((url) => url.startsWith('Medication/'))).toEqual([]);
+  });
+
+  it.each([
     ['codings that are not a list', { coding: {} }],
     ['a null coding', { coding: [null] }],
     [
