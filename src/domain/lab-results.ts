@@ -1,4 +1,9 @@
-import type { DiagnosticReport, Observation } from '@medplum/fhirtypes';
+import type {
+  CodeableConcept,
+  DiagnosticReport,
+  Observation,
+  ObservationComponent,
+} from '@medplum/fhirtypes';
 import { DAY_MS, parseFhirDate } from './fhir-time.js';
 import { type Analyte, normaliseValue } from './units.js';
 import {
@@ -81,12 +86,15 @@ function readValueString(text: string | undefined): RawValue | undefined {
  */
 const MAX_PLAUSIBLE_VALUE = 1_000_000;
 
+/** Where a result's value is: the Observation itself, or one of its components (a panel's D2 and D3). */
+type ValueSource = Pick<Observation | ObservationComponent, 'valueQuantity' | 'valueString'>;
+
 /**
  * The value of a result. Negative, non-finite (JSON's 1e400 is Infinity) and implausibly large values are not
  * measurements of any of these analytes, so they are never classified: the result is left out.
  */
-function readValue(observation: Observation): RawValue | undefined {
-  const quantity = observation.valueQuantity;
+function readValue(source: ValueSource): RawValue | undefined {
+  const quantity = source.valueQuantity;
   const raw =
     quantity?.value !== undefined
       ? {
@@ -100,7 +108,7 @@ function readValue(observation: Observation): RawValue | undefined {
           comparator: asComparator(quantity.comparator),
         }
       : // Some labs send "<5 ng/mL" or "23" as a string.
-        readValueString(observation.valueString);
+        readValueString(source.valueString);
   return raw && raw.value >= 0 && raw.value < MAX_PLAUSIBLE_VALUE ? raw : undefined;
 }
 
@@ -131,9 +139,9 @@ function isFutureDated(time: Date, now: Date): boolean {
   return time.getTime() > now.getTime() + FUTURE_TOLERANCE_DAYS * DAY_MS;
 }
 
-/** The observation's first LOINC code in a set, scanning the codings without building arrays (hot path). */
-function loincCodeIn(observation: Observation, codes: ReadonlySet<string>): string | undefined {
-  for (const coding of observation.code.coding ?? []) {
+/** The concept's first LOINC code in a set, scanning the codings without building arrays (hot path). */
+function loincCodeIn(concept: CodeableConcept, codes: ReadonlySet<string>): string | undefined {
+  for (const coding of concept.coding ?? []) {
     if (coding.system === SYSTEM.loinc && coding.code !== undefined && codes.has(coding.code)) {
       return coding.code;
     }
@@ -143,6 +151,7 @@ function loincCodeIn(observation: Observation, codes: ReadonlySet<string>): stri
 
 function toResult(
   observation: Observation,
+  source: ValueSource,
   analyte: Analyte,
   classify: boolean,
   now: Date,
@@ -151,7 +160,7 @@ function toResult(
     return undefined;
   }
   const when = resultTime(observation);
-  const raw = readValue(observation);
+  const raw = readValue(source);
   if (!when || !raw || isFutureDated(when.time, now)) {
     return undefined;
   }
@@ -302,17 +311,27 @@ function measurementsByMinute(results: readonly CodedResult[]): CodedResult[][] 
   return [...groups.values()].map((group) => (group.length > 1 ? group.sort(newestThenById) : group));
 }
 
+/**
+ * The results the observations hold: each Observation's own value, and the values of its components (a panel
+ * that reports D2 and D3 in one Observation), which share its status, time and id.
+ */
 function collect(
   observations: readonly Observation[],
   now: Date,
-  pick: (observation: Observation) => { code: string; analyte: Analyte; classify: boolean } | undefined,
+  pick: (code: CodeableConcept) => { code: string; analyte: Analyte; classify: boolean } | undefined,
 ): CodedResult[] {
   const results: CodedResult[] = [];
-  for (const observation of observations) {
-    const kind = pick(observation);
-    const result = kind && toResult(observation, kind.analyte, kind.classify, now);
+  const add = (observation: Observation, code: CodeableConcept | undefined, source: ValueSource): void => {
+    const kind = code && pick(code);
+    const result = kind && toResult(observation, source, kind.analyte, kind.classify, now);
     if (kind && result) {
       results.push({ code: kind.code, result });
+    }
+  };
+  for (const observation of observations) {
+    add(observation, observation.code, observation);
+    for (const component of observation.component ?? []) {
+      add(observation, component.code, component);
     }
   }
   return results;
@@ -366,8 +385,8 @@ export function vitaminDResults(
   now: Date,
   reports: readonly DiagnosticReport[] = [],
 ): LabResult[] {
-  const results = collect(observations, now, (observation) => {
-    const code = loincCodeIn(observation, VITAMIN_D_RESULT_CODES);
+  const results = collect(observations, now, (concept) => {
+    const code = loincCodeIn(concept, VITAMIN_D_RESULT_CODES);
     return code === undefined ? undefined : { code, analyte: 'vitaminD', classify: true };
   });
   return newestFirst(
@@ -399,16 +418,16 @@ export function b12Results(
   now: Date,
   reports: readonly DiagnosticReport[] = [],
 ): LabResult[] {
-  const results = collect(observations, now, (observation) => {
-    let code = loincCodeIn(observation, B12_TOTAL_LOINC);
+  const results = collect(observations, now, (concept) => {
+    let code = loincCodeIn(concept, B12_TOTAL_LOINC);
     if (code !== undefined) {
       return { code, analyte: 'b12', classify: true };
     }
-    code = loincCodeIn(observation, HOLO_TC_LOINC);
+    code = loincCodeIn(concept, HOLO_TC_LOINC);
     if (code !== undefined) {
       return { code, analyte: 'holoTc', classify: true };
     }
-    code = loincCodeIn(observation, B12_BLOOD_LOINC);
+    code = loincCodeIn(concept, B12_BLOOD_LOINC);
     return code === undefined ? undefined : { code, analyte: 'b12', classify: false };
   });
   return newestFirst(
@@ -424,8 +443,8 @@ export function calciumResults(
   now: Date,
   reports: readonly DiagnosticReport[] = [],
 ): LabResult[] {
-  const results = collect(observations, now, (observation) => {
-    const code = loincCodeIn(observation, CALCIUM_RESULT_CODES);
+  const results = collect(observations, now, (concept) => {
+    const code = loincCodeIn(concept, CALCIUM_RESULT_CODES);
     return code === undefined ? undefined : { code, analyte: 'calcium', classify: true };
   });
   return newestFirst(

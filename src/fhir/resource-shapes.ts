@@ -15,6 +15,19 @@ const CodeableConcept = z.looseObject({ coding: z.array(Coding).optional(), text
 const Period = z.looseObject({ start: z.string().optional(), end: z.string().optional() });
 const Reference = z.looseObject({ reference: z.string().optional(), display: z.string().optional() });
 
+/** A result's value, on an Observation or on one of its components. */
+const ObservationValue = {
+  valueQuantity: z
+    .looseObject({
+      value: z.number().optional(),
+      unit: z.string().optional(),
+      code: z.string().optional(),
+      comparator: z.enum(['<', '<=', '>=', '>', 'ad']).optional(),
+    })
+    .optional(),
+  valueString: z.string().optional(),
+};
+
 /** Every resource's id, when it has one: records are grouped and results matched by it. */
 const ResourceId = { id: z.string().optional() };
 
@@ -54,15 +67,8 @@ const shapes = (Status: z.ZodType): Readonly<Record<string, z.ZodType>> => ({
     ...ResourceId,
     status: Status,
     code: CodeableConcept,
-    valueQuantity: z
-      .looseObject({
-        value: z.number().optional(),
-        unit: z.string().optional(),
-        code: z.string().optional(),
-        comparator: z.enum(['<', '<=', '>=', '>', 'ad']).optional(),
-      })
-      .optional(),
-    valueString: z.string().optional(),
+    ...ObservationValue,
+    component: z.array(z.looseObject({ code: CodeableConcept.optional(), ...ObservationValue })).optional(),
     effectiveDateTime: z.string().optional(),
     effectivePeriod: Period.optional(),
     issued: z.string().optional(),

@@ -1,7 +1,7 @@
-import type { Resource } from '@medplum/fhirtypes';
+import type { Observation, Resource } from '@medplum/fhirtypes';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chronicLowBackPain, patient, vitaminD, daysAgo } from '../helpers/builders.js';
+import { chronicLowBackPain, daysAgo, loinc, observation, patient, vitaminD } from '../helpers/builders.js';
 import { buildTestApp, defaultCatalog, prefetchFor } from '../helpers/build-app.js';
 import { responseProblems } from '../helpers/card-validator.js';
 import { type FakeFhirServer, type Fault, startFakeFhirServer } from '../helpers/fake-fhir-server.js';
@@ -246,5 +246,54 @@ describe("the access token goes only to the request's fhirServer", () => {
     fhir.fault('Condition', 'redirect');
     const response = await call(body());
     expect(response.statusCode).toBe(412);
+  });
+});
+
+describe('a vitamin D panel that reports its D2 and D3 as components of one Observation', () => {
+  const quantity = (value: unknown) => ({
+    value,
+    unit: 'ng/mL',
+    system: 'http://unitsofmeasure.org',
+    code: 'ng/mL',
+  });
+  const panel = (d2: unknown, d3: unknown): Observation => ({
+    ...observation('62292-8', undefined, undefined, daysAgo(20), { id: 'vd-panel' }),
+    component: [
+      { code: { coding: [loinc('49054-0')] }, valueQuantity: quantity(d2) },
+      { code: { coding: [loinc('1989-3')] }, valueQuantity: quantity(d3) },
+      // A component with no code (a lab's comment line) is not a result, and not an error either.
+      { valueString: 'LC-MS/MS' },
+    ] as NonNullable<Observation['component']>,
+  });
+  const withPanel = (vitaminDPanel: Observation) => ({
+    ...complete(),
+    vitaminD: { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: vitaminDPanel }] },
+  });
+
+  it('is a result: the fractions are added up, not read as "no vitamin D test"', async () => {
+    const response = await call(body({ prefetch: withPanel(panel(6, 8)), withServer: false }));
+    expect(response.statusCode).toBe(200);
+    expect(response.json<{ cards: { summary: string }[] }>().cards[0]?.summary).toMatch(
+      /deficiency, 14 ng\/mL/,
+    );
+  });
+
+  it('with a component value that is not a number: 400 from a client, left out from a server', async () => {
+    const malformed = panel('6', 8);
+    const prefetched = await call(body({ prefetch: withPanel(malformed), withServer: false }));
+    expect(prefetched.statusCode).toBe(400);
+    expect(prefetched.json<{ message: string }>().message).toMatch(/component\.0\.valueQuantity\.value/);
+
+    const server = await startFakeFhirServer({ resources: [...painAndLowVitaminD.slice(0, 2), malformed] });
+    try {
+      const { vitaminD: _read, ...rest } = complete();
+      const response = await call(body({ prefetch: rest, fhirServer: server.baseUrl, token: null }));
+      expect(response.statusCode).toBe(200);
+      expect(response.json<{ cards: { summary: string }[] }>().cards[0]?.summary).toMatch(
+        /no vitamin D test/,
+      );
+    } finally {
+      await server.close();
+    }
   });
 });
