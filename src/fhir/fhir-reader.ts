@@ -67,10 +67,16 @@ async function readBounded(response: Response, maxBytes: number): Promise<Buffer
   return Buffer.concat(chunks, size);
 }
 
+/**
+ * A body as text. The WHATWG decoder drops a leading UTF-8 byte order mark, which some servers (.NET ones)
+ * write and JSON.parse would refuse; RFC 8259 lets a parser ignore it.
+ */
+const UTF8 = new TextDecoder();
+
 /** The first issue code of an OperationOutcome body, when it looks like a FHIR code (never its text). */
 function issueCode(body: Buffer): string | undefined {
   try {
-    const outcome = JSON.parse(body.toString('utf8')) as { issue?: unknown };
+    const outcome = JSON.parse(UTF8.decode(body)) as { issue?: unknown };
     const issue: unknown = Array.isArray(outcome.issue) ? outcome.issue[0] : undefined;
     const code: unknown =
       typeof issue === 'object' && issue !== null ? (issue as { code?: unknown }).code : undefined;
@@ -135,7 +141,7 @@ export function createFhirReader(options: {
     }
     let parsed: unknown;
     try {
-      parsed = JSON.parse(body.toString('utf8'));
+      parsed = JSON.parse(UTF8.decode(body));
     } catch {
       throw new FhirReadError('the response was not valid JSON');
     }

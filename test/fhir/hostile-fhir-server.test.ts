@@ -352,6 +352,23 @@ describe('outbound requests (issue 12)', () => {
   });
 });
 
+describe('answers as .NET servers write them', () => {
+  it('a JSON body that starts with a UTF-8 byte order mark is read (RFC 8259 lets a parser ignore it)', async () => {
+    script = (_request, response, path) => {
+      if (path !== '/fhir/Condition') {
+        return false;
+      }
+      const bundle = { resourceType: 'Bundle', type: 'searchset', entry: [{ resource: world[1] }] };
+      response.writeHead(200, { 'content-type': 'application/fhir+json; charset=utf-8' });
+      response.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify(bundle))]));
+      return true;
+    };
+    const response = await call();
+    expect(response.statusCode).toBe(200);
+    expect(summaries(response)[0]).toMatch(/deficiency/);
+  });
+});
+
 describe('HAPI-style paging (issue 12 item 4)', () => {
   /** Condition search in pages of one, linked the way HAPI links them: `{base}?_getpages=…`. */
   const hapiPaging =
