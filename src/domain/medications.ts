@@ -125,6 +125,11 @@ export function medicationName(record: MedicationRecord, medications: readonly M
 
 const NEVER_TAKEN: ReadonlySet<string> = new Set(['entered-in-error', 'cancelled', 'not-taken']);
 
+/** Whether a record may be counted as use at all: one entered in error, cancelled or not taken never is. */
+export function mayBeUse(record: MedicationRecord): boolean {
+  return !NEVER_TAKEN.has(record.status);
+}
+
 function recordStart(record: MedicationRecord): Date | undefined {
   if (record.resourceType === 'MedicationStatement') {
     return (
@@ -136,7 +141,8 @@ function recordStart(record: MedicationRecord): Date | undefined {
   return parseFhirDate(record.authoredOn);
 }
 
-function isOngoing(record: MedicationRecord): boolean {
+/** Whether a record says the drug is taken now: a request active or on hold, a statement also intended. */
+export function isOngoing(record: MedicationRecord): boolean {
   return record.resourceType === 'MedicationRequest'
     ? record.status === 'active' || record.status === 'on-hold'
     : record.status === 'active' || record.status === 'intended' || record.status === 'on-hold';
@@ -238,9 +244,7 @@ export function currentDrugUse(
   // Classify and date each record once.
   const begun: { record: MedicationRecord; classes: ReadonlySet<DrugClass>; start: Date | undefined }[] = [];
   for (const record of records) {
-    const classes = NEVER_TAKEN.has(record.status)
-      ? undefined
-      : classifyConcept(medicationConcept(record, medications));
+    const classes = mayBeUse(record) ? classifyConcept(medicationConcept(record, medications)) : undefined;
     if (classes === undefined || classes.size === 0) {
       continue;
     }

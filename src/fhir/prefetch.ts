@@ -10,6 +10,7 @@ import type {
   Resource,
   ServiceRequest,
 } from '@medplum/fhirtypes';
+import { isOngoing, mayBeUse } from '../domain/medications.js';
 import type { PatientRecord } from '../domain/patient-record.js';
 import {
   BadRequestError,
@@ -276,7 +277,11 @@ function medicationIdOnServer(reference: string, base: FhirUrl): string | undefi
   return type === 'Medication' && id !== undefined && MEDICATION_ID.test(id) && plain ? id : undefined;
 }
 
-/** Ids of Medications that MedicationRequests/Statements reference and that are not among the resources. */
+/**
+ * Ids of Medications that MedicationRequests/Statements reference and that are not among the resources, at
+ * most MAX_MEDICATION_READS: those of drugs taken now first (a long history must not crowd them out), none
+ * of records the rules never count (entered in error, cancelled, not taken).
+ */
 function missingMedicationIds(
   resources: readonly Resource[],
   seen: ReadonlySet<string>,
@@ -292,17 +297,21 @@ function missingMedicationIds(
   for (const id of seen) {
     present.add(id);
   }
-  const missing = new Set<string>();
+  const ongoing = new Set<string>();
+  const past = new Set<string>();
   for (const resource of resources) {
-    if (resource.resourceType === 'MedicationRequest' || resource.resourceType === 'MedicationStatement') {
+    if (
+      (resource.resourceType === 'MedicationRequest' || resource.resourceType === 'MedicationStatement') &&
+      mayBeUse(resource)
+    ) {
       const reference = resource.medicationReference?.reference;
       const id = reference === undefined ? undefined : medicationIdOnServer(reference, base);
       if (id !== undefined && !present.has(id)) {
-        missing.add(id);
+        (isOngoing(resource) ? ongoing : past).add(id);
       }
     }
   }
-  return [...missing].slice(0, MAX_MEDICATION_READS);
+  return [...new Set([...ongoing, ...past])].slice(0, MAX_MEDICATION_READS);
 }
 
 /**

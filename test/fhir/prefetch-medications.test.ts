@@ -136,6 +136,26 @@ describe('Medication resources reach the record (issue 12 item 6)', () => {
     expect(urls.filter((url) => url.startsWith('Medication/'))).toEqual([]);
   });
 
+  it('past the read limit, the Medications of current use are read first and never-taken ones not at all', async () => {
+    // A long history a server did not _include, oldest first: 25 stopped drugs, one order entered in error,
+    // then the metformin the patient takes now.
+    const stopped = Array.from({ length: 25 }, (_, index) => ({
+      ...byReference(`old-${index}`, `med-old-${index}`),
+      status: 'stopped' as const,
+    }));
+    const voided = { ...byReference('rx-void', 'med-void'), status: 'entered-in-error' as const };
+    const { reader, urls } = fakeReader(
+      { MedicationRequest: [...stopped, voided, byReference('rx-now', 'med-janumet')] },
+      { 'Medication/med-janumet': METFORMIN_SITAGLIPTIN },
+    );
+    const record = await resolve(reader);
+    const reads = urls.filter((url) => url.startsWith('Medication/'));
+    expect(reads).toHaveLength(20);
+    expect(reads[0]).toBe('Medication/med-janumet');
+    expect(reads).not.toContain('Medication/med-void');
+    expect(record.medications).toEqual([METFORMIN_SITAGLIPTIN]);
+  });
+
   it.each([
     ['codings that are not a list', { coding: {} }],
     ['a null coding', { coding: [null] }],
