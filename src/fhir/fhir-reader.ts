@@ -94,6 +94,22 @@ function describeFailure(error: unknown, deadlineMs: number): string {
 }
 
 /**
+ * A read shared through the cache, as one caller sees it: given up when this caller's own deadline passes,
+ * while the read goes on for the others that wait on it.
+ */
+function untilAborted<T>(shared: Promise<T>, signal: AbortSignal, deadlineMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = (): void => {
+      reject(new FhirReadError(describeFailure(signal.reason, deadlineMs)));
+    };
+    signal.addEventListener('abort', abort, { once: true });
+    shared.then(resolve, reject).finally(() => {
+      signal.removeEventListener('abort', abort);
+    });
+  });
+}
+
+/**
  * A FhirReader on the platform fetch against any FHIR R4 server, with the CDS Hooks bearer token when the
  * EHR sent one. No retries: the per-request deadline bounds every call. Redirects are never followed (a
  * redirect could carry the token, or serve a resource, from outside the base), responses are size-bounded,
@@ -163,10 +179,18 @@ export function createFhirReader(options: {
       if (typeof base === 'string' || typeof target === 'string' || !isUnder(target, base)) {
         throw new FhirReadError('a link pointed outside the FHIR server');
       }
-      const read = options.cache
-        ? options.cache.read(baseUrl, options.accessToken, target.href, () => load(target, signal))
-        : load(target, signal);
-      return (await read).resource;
+      if (!options.cache) {
+        return (await load(target, signal)).resource;
+      }
+      if (signal.aborted) {
+        throw new FhirReadError(describeFailure(signal.reason, options.deadlineMs));
+      }
+      // Calls in a burst share one read, so it runs under a deadline of its own, not the first caller's:
+      // a later call that joins it keeps its own time (the first caller's deadline cut it short).
+      const shared = options.cache.read(baseUrl, options.accessToken, target.href, () =>
+        load(target, AbortSignal.timeout(options.deadlineMs)),
+      );
+      return (await untilAborted(shared, signal, options.deadlineMs)).resource;
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFhirReadCache, type SizedResource } from '../../src/fhir/fhir-cache.js';
+import { createFhirReader } from '../../src/fhir/fhir-reader.js';
 import { chronicLowBackPain, patient } from '../helpers/builders.js';
 import { buildTestApp } from '../helpers/build-app.js';
 import { type FakeFhirServer, startFakeFhirServer } from '../helpers/fake-fhir-server.js';
@@ -131,6 +132,40 @@ describe('createFhirReadCache', () => {
     };
     await Promise.all([1, 2, 3].map(() => cache.read('https://fhir/', 't', 'a', load)));
     expect(loads).toBe(1);
+  });
+});
+
+describe('a read shared by calls with different deadlines', () => {
+  it("goes on for a later call when the first call's deadline passes (a slow server in an order-select burst)", async () => {
+    const answer = Promise.withResolvers<undefined>();
+    let fetches = 0;
+    /** A server that answers when the test says so, and drops the request when its caller aborts it. */
+    const slowFetch = (async (_url: string, init: RequestInit) => {
+      fetches++;
+      await new Promise<void>((resolve, reject) => {
+        void answer.promise.then(resolve);
+        init.signal?.addEventListener('abort', () => {
+          reject(init.signal?.reason as Error);
+        });
+      });
+      return new Response(JSON.stringify(patient('pt-1')), { status: 200 });
+    }) as typeof fetch;
+    const reader = createFhirReader({
+      fhirServer: 'https://fhir.example.org/r4',
+      accessToken: 'token',
+      deadlineMs: 2000,
+      maxResponseBytes: 100_000,
+      fetch: slowFetch,
+      cache: createFhirReadCache({ ttlMs: 10_000 }),
+    });
+    const [first, second] = [new AbortController(), new AbortController()];
+    const firstRead = reader.read('Patient/pt-1', first.signal);
+    const secondRead = reader.read('Patient/pt-1', second.signal);
+    first.abort(new DOMException('deadline', 'TimeoutError'));
+    await expect(firstRead).rejects.toThrow(/no answer within 2000 ms/);
+    answer.resolve(undefined);
+    await expect(secondRead).resolves.toMatchObject({ resourceType: 'Patient', id: 'pt-1' });
+    expect(fetches).toBe(1);
   });
 });
 
