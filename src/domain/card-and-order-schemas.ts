@@ -54,6 +54,8 @@ export type NoteId = (typeof NOTE_IDS)[number];
 const SituationSchema = z
   .object({
     summary: z.string().min(1),
+    /** The summary when a pregnancy took the card's medication away (change 11): no advice to treat. */
+    summaryTestsOnly: z.string().min(1).optional(),
     why: z.string().min(1),
     evidence: z.array(z.string().min(1)).min(1),
   })

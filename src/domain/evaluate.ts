@@ -52,12 +52,13 @@ function isUnderAge(record: PatientRecord, now: Date, minimumAgeYears: number): 
 /** Change 11: with a current pregnancy, cards suggest tests only, never a medication, and say so. */
 function testsOnly(finding: Finding): Finding {
   const withoutMedication = finding.suggestions.filter((suggestion) => suggestion.kind === 'lab');
+  const medicationTaken = withoutMedication.length < finding.suggestions.length;
   return {
     ...finding,
     notes: [...finding.notes, { id: 'pregnancy' }],
     suggestions: withoutMedication,
-    showWithoutSuggestions:
-      finding.showWithoutSuggestions === true || withoutMedication.length < finding.suggestions.length,
+    showWithoutSuggestions: finding.showWithoutSuggestions === true || medicationTaken,
+    testsOnly: medicationTaken,
   };
 }
 

@@ -41,6 +41,8 @@ export interface Finding {
    * why), not an order.
    */
   readonly showWithoutSuggestions?: boolean | undefined;
+  /** Change 11: a pregnancy took the medication this card would suggest away; its summary says so. */
+  readonly testsOnly?: boolean | undefined;
   readonly selectionBehavior: 'any' | 'at-most-one';
   /** The Condition the suggested orders are for, when there is one. */
   readonly reasonConditionId?: string | undefined;

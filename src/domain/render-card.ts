@@ -154,6 +154,11 @@ function buildDetail(finding: Finding, context: RenderContext): string {
   ].join('\n\n');
 }
 
+function summaryOf(finding: Finding, context: RenderContext): string {
+  const situation = context.cards.situations[finding.situation];
+  return (finding.testsOnly === true ? situation.summaryTestsOnly : undefined) ?? situation.summary;
+}
+
 /**
  * A spec-valid card for a finding, or undefined when every order it would suggest is already active or
  * among the draft orders: a card never suggests an order twice.
@@ -173,7 +178,7 @@ export function renderCard(finding: Finding, context: RenderContext): CdsCardOut
   });
   return {
     uuid,
-    summary: clampSummary(fill(context.cards.situations[finding.situation].summary, finding.vars, plainLine)),
+    summary: clampSummary(fill(summaryOf(finding, context), finding.vars, plainLine)),
     detail: buildDetail(finding, context),
     indicator: finding.indicator,
     source: {

@@ -22,6 +22,7 @@ import {
   NOW,
   observation,
   patient,
+  procedure,
   serviceRequest,
   snomed,
   vitaminD,
@@ -758,7 +759,36 @@ describe('change 11: adults, not pregnancy', () => {
     expect(short(cards)).toEqual(['VD warning']);
     expect(suggestedCodes(cards[0]!)).toEqual(['ServiceRequest 62292-8']);
     expect(cards[0]?.detail).toContain('A current pregnancy is on record');
+    // The summary does not advise the repletion the card no longer offers.
+    expect(cards[0]?.summary).toContain('in pregnancy: decide treatment with the obstetric team');
+    expect(cards[0]?.summary).not.toMatch(/repletion|replete/);
   });
+
+  it.each([
+    [
+      'spine pre-op, low',
+      SP,
+      [procedure(LUMBAR_FUSION, { status: 'preparation' }), vitaminD(24, daysAgo(5))],
+      /before .*in pregnancy: decide with the obstetric team/,
+    ],
+    [
+      'B12 deficiency on metformin',
+      B12,
+      [medicationStatement(METFORMIN, { start: monthsAgo(24) }), b12(120, daysAgo(5))],
+      /B12 deficiency, 120 pg\/mL .* in pregnancy: decide replacement with the obstetric team/,
+    ],
+  ] as const)(
+    'pregnancy, %s: the summary gives no advice to treat',
+    async (_name, service, resources, summary) => {
+      const cards = await cardsOf(service, [
+        ...resources,
+        condition(snomed('77386006', 'Pregnancy'), { onset: daysAgo(90) }),
+      ]);
+      expect(cards).toHaveLength(1);
+      expect(cards[0]?.summary).toMatch(summary);
+      expect(cards[0]?.summary).not.toMatch(/replete|start B12 replacement/);
+    },
+  );
 
   it('a pregnancy with onset more than 42 weeks ago no longer counts', async () => {
     const cards = await cardsOf(VD, [
@@ -776,6 +806,8 @@ describe('change 11: adults, not pregnancy', () => {
     ]);
     expect(short(cards)).toEqual(['B12 warning']);
     expect(cards[0]?.suggestions).toBeUndefined();
+    expect(cards[0]?.summary).not.toContain('consider hydroxocobalamin');
+    expect(cards[0]?.summary).toContain('in pregnancy: decide with the obstetric team');
   });
 });
 
