@@ -35,6 +35,8 @@ interface B12Context {
   readonly exposures: DrugUse[];
   readonly symptoms: Symptom[];
   readonly symptomFacts: string[];
+  /** The Condition a B12 order is for: the neurological finding when there is one, else the first symptom. */
+  readonly symptomReason: Condition | undefined;
   readonly latest: LabResult | undefined;
   readonly windowStart: Date;
   /** Change 5: neuropathy or another neurological finding (pain, cramps and anaemia are not). */
@@ -80,6 +82,8 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
     exposures,
     symptoms,
     symptomFacts: conditions.map(conditionFact),
+    symptomReason:
+      conditions[symptoms.findIndex((symptom) => NEUROLOGICAL_SYMPTOMS.has(symptom))] ?? conditions[0],
     latest,
     windowStart: addMonths(now, -settings.untestedWindowMonths),
     neurological: symptoms.some((symptom) => NEUROLOGICAL_SYMPTOMS.has(symptom)),
@@ -234,6 +238,7 @@ export function evaluateB12Exposure(
       notes: [...durationNotes, ...folicNotes],
       suggestions: [{ kind: 'lab', lab: 'b12', recommended: true }],
       selectionBehavior: 'at-most-one',
+      reasonConditionId: context.symptomReason?.id,
     };
   }
 
@@ -243,6 +248,7 @@ export function evaluateB12Exposure(
     vars: { exposure, value: summaryValue(latest), date: latest.date },
     facts: [...exposureFacts, ...context.symptomFacts, resultFact(latest)],
     threshold: thresholdText(config),
+    reasonConditionId: context.symptomReason?.id,
   };
   switch (status) {
     case 'normal':
@@ -327,6 +333,7 @@ export function evaluateB12NewDrug(
       notes: [],
       suggestions: [{ kind: 'lab', lab: 'b12', recommended: true }],
       selectionBehavior: 'at-most-one',
+      reasonConditionId: context.symptomReason?.id,
     };
   }
   return undefined;

@@ -22,7 +22,7 @@ import {
   serviceRequest,
   snomed,
 } from '../../helpers/builders.js';
-import { runService, suggestedCodes } from '../../helpers/build-app.js';
+import { runService, suggestedCodes, suggestedResources } from '../../helpers/build-app.js';
 
 const SERVICE = 'b12-drug-risk';
 const run = (resources: Resource[]) => runService(SERVICE, { resources });
@@ -540,5 +540,27 @@ describe('a whole-blood B12 on a card', () => {
     expect(cards[0]?.detail).toContain('100 pg/mL on');
     expect(cards[0]?.detail).toContain('not interpreted: whole blood');
     expect(cards[0]?.detail).not.toContain('unit not recognised');
+  });
+});
+
+describe('the B12 test is ordered for the symptom that raised the card', () => {
+  const neuropathy = () =>
+    condition(snomed('302226006', 'Peripheral neuropathy'), { id: 'neuro-1', onset: monthsAgo(6) });
+
+  it('an untested B12 with neuropathy and chronic pain: reason is the neuropathy', async () => {
+    const cards = await run([
+      medicationStatement(METFORMIN, { start: monthsAgo(24) }),
+      chronicLowBackPain({ id: 'pain-1' }),
+      neuropathy(),
+    ]);
+    expect(cards[0]?.indicator).toBe('warning');
+    expect(suggestedResources(cards[0]!)[0]).toMatchObject({
+      reasonReference: [{ reference: 'Condition/neuro-1' }],
+    });
+  });
+
+  it('with no symptom, no reason is claimed', async () => {
+    const cards = await run([medicationStatement(METFORMIN, { start: monthsAgo(24) })]);
+    expect(suggestedResources(cards[0]!)[0]).not.toHaveProperty('reasonReference');
   });
 });
