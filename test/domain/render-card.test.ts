@@ -122,16 +122,18 @@ describe('text from the EHR in a card', () => {
 
 describe('card summaries', () => {
   it.each(SITUATION_IDS)(
-    '%s stays under 140 characters with the longest values, untruncated',
+    '%s stays under 140 characters with the longest values, untruncated (and its tests-only summary)',
     async (situation) => {
       const catalog = await defaultCatalog();
-      const template = catalog.cards.situations[situation].summary;
-      const filled = template.replace(
-        /\{(\w+)\}/g,
-        (_match, name: string) => WORST_CASE_VARS[name] ?? `{${name}}`,
-      );
-      expect(filled).not.toMatch(/\{\w+\}/);
-      expect(filled.length).toBeLessThan(140);
+      const { summary, summaryTestsOnly } = catalog.cards.situations[situation];
+      for (const template of [summary, ...(summaryTestsOnly ? [summaryTestsOnly] : [])]) {
+        const filled = template.replace(
+          /\{(\w+)\}/g,
+          (_match, name: string) => WORST_CASE_VARS[name] ?? `{${name}}`,
+        );
+        expect(filled).not.toMatch(/\{\w+\}/);
+        expect(filled.length).toBeLessThan(140);
+      }
     },
   );
 
