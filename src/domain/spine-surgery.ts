@@ -20,21 +20,29 @@ export function isSpineSurgeryConcept(concept: CodeableConcept | undefined): boo
 export interface SpineSurgery {
   readonly name: string;
   readonly date: Date | undefined;
+  /**
+   * The day of the operation as the record writes it, in the hospital's own time zone (08:00+09:00 on the
+   * 12th is the 12th, though the 11th in UTC): the day cards show and count to.
+   */
+  readonly day: Date | undefined;
   /** The Condition the surgery is for, when the order says so. */
   readonly reasonConditionId: string | undefined;
 }
 
 function describe(resource: ServiceRequest | Procedure): SpineSurgery {
-  const date =
+  const written = (
     resource.resourceType === 'ServiceRequest'
-      ? (parseFhirDate(resource.occurrenceDateTime) ?? parseFhirDate(resource.occurrencePeriod?.start))
-      : (parseFhirDate(resource.performedDateTime) ?? parseFhirDate(resource.performedPeriod?.start));
+      ? [resource.occurrenceDateTime, resource.occurrencePeriod?.start]
+      : [resource.performedDateTime, resource.performedPeriod?.start]
+  ).find((value) => parseFhirDate(value) !== undefined);
+  const date = parseFhirDate(written);
   const reason = (resource.reasonReference ?? [])
     .map((reference) => reference.reference ?? '')
     .find((reference) => reference.startsWith('Condition/'));
   return {
     name: conceptLabel(resource.code) ?? 'Spine surgery',
     date,
+    day: parseFhirDate(written?.slice(0, 10)),
     reasonConditionId: reason?.slice('Condition/'.length),
   };
 }
@@ -93,10 +101,10 @@ export function recentSpineSurgery(
   const since = addMonths(now, -months);
   return procedures
     .filter((procedure) => procedure.status === 'completed' && isSpineSurgeryConcept(procedure.code))
-    .map((procedure) => ({
-      surgery: describe(procedure),
-      performed: parseFhirDate(procedure.performedPeriod?.end) ?? describe(procedure).date,
-    }))
+    .map((procedure) => {
+      const surgery = describe(procedure);
+      return { surgery, performed: parseFhirDate(procedure.performedPeriod?.end) ?? surgery.date };
+    })
     .filter(({ performed }) => performed !== undefined && performed >= since && performed <= now)
     .map(({ surgery }) => surgery)[0];
 }

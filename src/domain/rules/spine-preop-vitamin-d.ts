@@ -47,15 +47,16 @@ export function evaluateSpinePreop(
   const { now } = input;
   const windowStart = addDays(now, -settings.preopWindowDays);
   const latest = vitaminDResults(record.observations, now, record.diagnosticReports)[0];
-  const daysLeft = surgery.date && surgery.date > now ? calendarDaysBetween(now, surgery.date) : undefined;
-  const surgeryFact = `${input.hook === 'patient-view' ? 'Planned' : 'Ordered'}: ${surgery.name}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}${daysLeft !== undefined ? ` (${daysLeft} days from now)` : ''}`;
-  const procedure = `${shortLabel(surgery.name)}${surgery.date ? ` on ${formatDate(surgery.date)}` : ''}`;
+  const { day } = surgery;
+  const daysLeft = day && calendarDaysBetween(now, day) > 0 ? calendarDaysBetween(now, day) : undefined;
+  const surgeryFact = `${input.hook === 'patient-view' ? 'Planned' : 'Ordered'}: ${surgery.name}${day ? ` on ${formatDate(day)}` : ''}${daysLeft !== undefined ? ` (${daysLeft} days from now)` : ''}`;
+  const procedure = `${shortLabel(surgery.name)}${day ? ` on ${formatDate(day)}` : ''}`;
   const reasonConditionId =
     surgery.reasonConditionId ??
     chronicBackPainConditions(record.conditions, now, config.chronicPainMinWeeks)[0]?.id;
   // Change 10: a recheck is drawn a week before a dated operation (today when that week has begun).
-  const drawBy = surgery.date
-    ? new Date(Math.max(now.getTime(), addDays(surgery.date, -settings.recheckDaysBeforeSurgery).getTime()))
+  const drawBy = day
+    ? new Date(Math.max(now.getTime(), addDays(day, -settings.recheckDaysBeforeSurgery).getTime()))
     : undefined;
   const beforeSurgery: LabTiming = { kind: 'before-surgery', drawBy };
   const daysNote =

@@ -75,7 +75,7 @@ export function evaluateVitaminDBackPain(
           ? `Last ${resultFact(latest)}, older than ${settings.untestedWindowMonths} months`
           : 'No 25-hydroxyvitamin D result on record',
         ...(surgery
-          ? [`Recent spine surgery: ${surgery.name}${surgery.date ? ` (${formatDate(surgery.date)})` : ''}`]
+          ? [`Recent spine surgery: ${surgery.name}${surgery.day ? ` (${formatDate(surgery.day)})` : ''}`]
           : []),
       ],
       threshold: `No 25(OH)D result in the last ${settings.untestedWindowMonths} months, and none at or above ${settings.targetNgMl} ng/mL in the last ${settings.adequateQuietMonths} months.`,

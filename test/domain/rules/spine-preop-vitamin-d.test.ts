@@ -191,6 +191,20 @@ describe('rule SP: vitamin D before spine surgery, patient-view', () => {
     expect(card?.detail).toContain('20 days remain until the operation.');
   });
 
+  it.each([
+    ['a morning operation east of UTC (the 11th in UTC)', '2026-12-12T08:00:00+09:00'],
+    ['an evening operation west of UTC (the 13th in UTC)', '2026-12-12T20:00:00-05:00'],
+  ])('%s: shown, counted and rechecked by the day the record writes', async (_name, occurrence) => {
+    const [card] = await run([plannedFusion({ occurrence }), vitaminD(24, daysAgo(10))]);
+    expect(card?.summary).toContain('on 2026-12-12');
+    expect(card?.detail).toContain('Planned: Lumbar spinal fusion on 2026-12-12 (20 days from now)');
+    expect(
+      suggestedResources(card!).find((resource) => resource['resourceType'] === 'ServiceRequest'),
+    ).toMatchObject({
+      occurrenceDateTime: '2026-12-05',
+    });
+  });
+
   it("ties the lab order to the surgery's reason condition", async () => {
     const [card] = await run([plannedFusion({ reasonConditionId: 'stenosis-1' })]);
     expect(suggestedResources(card!)[0]).toMatchObject({
