@@ -56,12 +56,14 @@ export function isDoNotPerform(resource: Resource): boolean {
 
 const OPEN_REQUEST: ReadonlySet<string> = new Set(['draft', 'active', 'on-hold']);
 const OPEN_STATEMENT: ReadonlySet<string> = new Set(['active', 'intended', 'on-hold']);
+/** Statuses of an order, or of a Procedure sent as one, that no longer stands. */
 const WITHDRAWN: ReadonlySet<string> = new Set([
   'revoked',
   'cancelled',
   'entered-in-error',
   'stopped',
   'completed',
+  'not-done',
 ]);
 
 /** A draft or selected order that still stands: not withdrawn, and not an order not to do something. */

@@ -1,6 +1,6 @@
 import type { CodeableConcept, Procedure, Resource, ServiceRequest } from '@medplum/fhirtypes';
 import { codesOf, conceptLabel } from './codings.js';
-import { isDoNotPerform } from './existing-orders.js';
+import { isDoNotPerform, isLiveOrder } from './existing-orders.js';
 import { addDays, addMonths, parseFhirDate } from './fhir-time.js';
 import { SPINE_SURGERY, SYSTEM } from './value-sets.js';
 
@@ -78,15 +78,12 @@ export function plannedSpineSurgeries(
   );
 }
 
-const WITHDRAWN: ReadonlySet<string> = new Set(['revoked', 'entered-in-error', 'completed']);
-
-/** Spine surgery among draft orders (ServiceRequest or Procedure), whatever their draft status. */
+/** Spine surgery among draft orders (ServiceRequest or Procedure) that still stand. */
 export function spineSurgeryOrders(orders: readonly Resource[]): SpineSurgery[] {
   const surgeries = orders.filter(
     (order): order is ServiceRequest | Procedure =>
       (order.resourceType === 'ServiceRequest' || order.resourceType === 'Procedure') &&
-      !WITHDRAWN.has(order.status) &&
-      !isDoNotPerform(order) &&
+      isLiveOrder(order) &&
       isSpineSurgeryConcept(order.code),
   );
   return soonestFirst(surgeries.map(describe));

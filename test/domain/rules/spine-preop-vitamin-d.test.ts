@@ -251,6 +251,21 @@ describe('rule SP in order hooks', () => {
     expect(cards).toEqual([]);
   });
 
+  it.each([
+    ['a ServiceRequest', 'revoked'],
+    ['a ServiceRequest', 'completed'],
+    ['a Procedure', 'not-done'],
+    ['a Procedure', 'stopped'],
+    ['a Procedure', 'entered-in-error'],
+  ] as const)('order-sign: %s draft that is %s is not an operation to prepare for', async (kind, status) => {
+    const draft =
+      kind === 'a Procedure'
+        ? procedure(LUMBAR_FUSION, { status, id: 'proc-1' })
+        : serviceRequest(LUMBAR_FUSION, { status, id: 'sr-1' });
+    const cards = await runService(SERVICE, { hook: 'order-sign', draftOrders: [draft] });
+    expect(cards).toEqual([]);
+  });
+
   it('order-sign: a spine surgery order among the drafts with a low result', async () => {
     const cards = await runService(SERVICE, {
       hook: 'order-sign',
