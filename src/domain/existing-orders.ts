@@ -11,6 +11,7 @@ import {
   LAB_ORDER_CPT,
   MMA_LOINC,
   SYSTEM,
+  VITAMIN_D_PRODUCTS,
   VITAMIN_D_RESULT_CODES,
 } from './value-sets.js';
 
@@ -34,8 +35,8 @@ const LAB_FAMILIES: Readonly<
 const SAME_PRODUCT: Readonly<
   Record<MedicationKey, { readonly rxnorm: readonly string[]; readonly name: RegExp }>
 > = {
-  ergocalciferolWeekly: { rxnorm: ['1367410'], name: /ergocalciferol|drisdol|\bvitamin d2\b/i },
-  cholecalciferolDaily: { rxnorm: ['2418'], name: /cholecalciferol|colecalciferol|\bvitamin d3\b/i },
+  ergocalciferolWeekly: VITAMIN_D_PRODUCTS.ergocalciferol,
+  cholecalciferolDaily: VITAMIN_D_PRODUCTS.cholecalciferol,
   cyanocobalaminOral: { rxnorm: ['11248'], name: /cyanocobalamin/i },
   hydroxocobalaminIm: { rxnorm: ['317106'], name: /hydroxocobalamin/i },
   hydroxocobalaminImNeurological: { rxnorm: ['317106'], name: /hydroxocobalamin/i },

@@ -5,9 +5,9 @@ import type {
   MedicationStatement,
   Resource,
 } from '@medplum/fhirtypes';
-import { conceptLabel, conceptText } from './codings.js';
+import { codesOf, conceptLabel, conceptText } from './codings.js';
 import { addDays, parseFhirDate } from './fhir-time.js';
-import { DRUG_RXNORM, DRUG_TEXT, type DrugClass, SYSTEM } from './value-sets.js';
+import { DRUG_RXNORM, DRUG_TEXT, type DrugClass, SYSTEM, VITAMIN_D_PRODUCTS } from './value-sets.js';
 
 const DRUG_CLASSES = Object.keys(DRUG_RXNORM) as DrugClass[];
 
@@ -188,8 +188,9 @@ export interface DrugUse {
   /** The products in use, by name (those taken now when the drug is ongoing). */
   readonly names: string[];
   /**
-   * When the newest product of the class was first started: a product added to the course (repletion on top
-   * of a maintenance dose) starts later than the course. A renewal of the same product does not move it.
+   * Vitamin D only: when the newest of its products (repletion strength, D2, D3; VITAMIN_D_PRODUCTS) was first
+   * started. Repletion added to a running maintenance course starts later than the course; a renewal of the
+   * same product, under whatever name, does not move it.
    */
   readonly newestProductStart: Date | undefined;
 }
@@ -221,6 +222,38 @@ function currentCourseStart(spans: Span[], gapDays: number): Date | undefined {
     }
   }
   return current;
+}
+
+/** Which of VITAMIN_D_PRODUCTS a record is (the first that matches), by RxNorm code or name. */
+function vitaminDProduct(
+  record: MedicationRecord,
+  medications: readonly Medication[],
+): keyof typeof VITAMIN_D_PRODUCTS | undefined {
+  const concept = medicationConcept(record, medications);
+  const codes = new Set(codesOf([concept], SYSTEM.rxnorm));
+  const name = conceptText(concept).slice(0, MAX_NAME_LENGTH);
+  return (Object.keys(VITAMIN_D_PRODUCTS) as (keyof typeof VITAMIN_D_PRODUCTS)[]).find((product) => {
+    const { rxnorm, name: pattern } = VITAMIN_D_PRODUCTS[product];
+    return rxnorm.some((code) => codes.has(code)) || pattern.test(name);
+  });
+}
+
+function newestVitaminDProductStart(
+  records: readonly { readonly record: MedicationRecord; readonly start: Date | undefined }[],
+  medications: readonly Medication[],
+): Date | undefined {
+  const firstStarts = new Map<string, number>();
+  for (const { record, start } of records) {
+    const product = start && vitaminDProduct(record, medications);
+    if (start && product) {
+      firstStarts.set(product, Math.min(firstStarts.get(product) ?? Infinity, start.getTime()));
+    }
+  }
+  let newest: number | undefined;
+  for (const first of firstStarts.values()) {
+    newest = Math.max(newest ?? first, first);
+  }
+  return newest === undefined ? undefined : new Date(newest);
 }
 
 export interface DrugUseOptions {
@@ -276,19 +309,12 @@ export function currentDrugUse(
     for (const entry of counted) {
       lastTaken = Math.max(lastTaken, entry.end?.getTime() ?? -Infinity);
     }
-    const firstStartByProduct = new Map<string, number>();
-    for (const entry of counted) {
-      if (entry.start !== undefined) {
-        const product = medicationName(entry.record, medications);
-        const first = firstStartByProduct.get(product);
-        firstStartByProduct.set(product, Math.min(first ?? Infinity, entry.start.getTime()));
-      }
-    }
-    const newestProductStart = Math.max(...firstStartByProduct.values());
+    const newestProductStart =
+      drug === 'vitaminD' ? newestVitaminDProductStart(counted, medications) : undefined;
     uses.set(drug, {
       drug,
       start: currentCourseStart(spans, courseGapDays),
-      newestProductStart: Number.isFinite(newestProductStart) ? new Date(newestProductStart) : undefined,
+      newestProductStart,
       ongoing: taking.length > 0,
       lastTaken: Number.isFinite(lastTaken) ? new Date(Math.min(lastTaken, now.getTime())) : undefined,
       names: [

@@ -383,6 +383,17 @@ export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
   folicAcid: /folic acid|\bfolate\b|methylfolate|folvite/i,
 };
 
+/**
+ * Vitamin D products by what tells them apart clinically: repletion strength (50,000 IU, as ergocalciferol
+ * 1.25 mg), else the ingredient (D2 or D3). Names on records vary ("Vitamin D3 1000 IU daily", "cholecalciferol
+ * 25 MCG Oral Tablet"), so a renewal under another name is still the same product.
+ */
+export const VITAMIN_D_PRODUCTS = {
+  repletion: { rxnorm: ['1367410'], name: /\b50,?000\b|\b1\.25 ?mg\b/i },
+  ergocalciferol: { rxnorm: ['1367410'], name: /ergocalciferol|drisdol|\bvitamin d2\b/i },
+  cholecalciferol: { rxnorm: ['2418'], name: /cholecalciferol|colecalciferol|\bvitamin d3\b/i },
+} as const;
+
 /** The drug classes that lower B12 absorption, with the words card details use for them. */
 export const B12_LOWERING_DRUGS: Readonly<Record<'metformin' | 'ppi' | 'h2Blocker', string>> = {
   metformin: 'metformin',

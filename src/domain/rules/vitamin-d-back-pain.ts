@@ -112,7 +112,7 @@ export function evaluateVitaminDBackPain(
       facts: [
         ...painFacts,
         resultFact(latest),
-        `Vitamin D therapy (${therapy.names.join(', ')}) since ${formatDate(repletionStart)}, no result since`,
+        `Vitamin D therapy (${therapy.names.join(', ')}) ${repletionStart === therapy.start ? 'since' : 'stepped up on'} ${formatDate(repletionStart)}, no result since`,
       ],
       threshold: `Recheck ${settings.recheckAfterWeeks} weeks after starting repletion. ${thresholds}`,
       notes: [],

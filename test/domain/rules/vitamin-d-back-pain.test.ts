@@ -475,6 +475,32 @@ describe('repletion added to a maintenance dose after the low result (the table\
     expect(suggestedCodes(cards[0]!)).toEqual(['ServiceRequest 62292-8']);
   });
 
+  it.each([
+    ['the same code, another display', rxnorm('2418', 'cholecalciferol 1000 UNT Oral Tablet')],
+    ['the same ingredient, another name', { text: 'Vitamin D3 1000 IU daily' }],
+    ['a calcium and D3 combination', { text: 'calcium carbonate 600 MG / vitamin D3 400 UNT Oral Tablet' }],
+  ])('%s after the low result is not repletion: the low-despite card stays', async (_name, code) => {
+    const cards = await run([
+      chronicLowBackPain(),
+      maintenance(),
+      vitaminD(14, weeksAgo(6)),
+      medicationRequest(code, { authoredOn: weeksAgo(2) }),
+    ]);
+    expect(cards[0]?.indicator).toBe('warning');
+    expect(suggestedCodes(cards[0]!)).toContain('MedicationRequest 1367410');
+  });
+
+  it('cholecalciferol 50,000 IU weekly added to a maintenance D3 is repletion', async () => {
+    const cards = await run([
+      chronicLowBackPain(),
+      maintenance(),
+      vitaminD(14, weeksAgo(16)),
+      medicationRequest({ text: 'Cholecalciferol 50,000 IU capsule weekly' }, { authoredOn: weeksAgo(14) }),
+    ]);
+    expect(cards[0]?.indicator).toBe('info');
+    expect(cards[0]?.detail).toMatch(/stepped up on \d{4}-\d\d-\d\d, no result since/);
+  });
+
   it('a renewal of the same maintenance product is not repletion: the low-despite card stays (change 3)', async () => {
     const cards = await run([
       chronicLowBackPain(),
