@@ -21,14 +21,41 @@ const MAX_NAME_LENGTH = 256;
 /**
  * A multivitamin carries a little vitamin D, B12 and folic acid (micrograms of B12 against the 1 mg of
  * replacement), so it is not vitamin D therapy, B12 replacement or a folic acid product: counting it would
- * silence the B12 and vitamin D cards. Known by its name, or by listing four or more ingredients as RxNorm
- * names multi-ingredient products ("ascorbic acid 60 MG / biotin 0.03 MG / … / vitamin B12 0.006 MG").
+ * silence the B12 and vitamin D cards. Known by its name, or by a label that lists four or more ingredients
+ * as RxNorm names multi-ingredient products ("ascorbic acid 60 MG / biotin 0.03 MG / … / vitamin B12 0.006
+ * MG"); `text` and each display are separate labels of one product.
  */
 const MULTIVITAMIN = /multi-?vit|multiple vitamins?|\bprenatal\b|\b(?:vitamin\s)?b[\s-]?complex\b/i;
 const SUPPLEMENTS: ReadonlySet<DrugClass> = new Set(['vitaminD', 'b12Replacement', 'folicAcid']);
 
 export function isMultivitamin(name: string): boolean {
-  return MULTIVITAMIN.test(name) || name.split(/\s+\/\s+/).length >= 4;
+  return name.split(' | ').some((label) => MULTIVITAMIN.test(label) || label.split(/\s+\/\s+/).length >= 4);
+}
+
+/**
+ * B12 at 1 mg or more (the knowledge base's oral replacement dose), or folic acid at 2 mg or more (the
+ * high doses of renal and B-vitamin combinations, above the 0.4 to 1 mg of multivitamins and prenatal
+ * vitamins), is a treatment dose whatever else the product holds.
+ */
+const TREATMENT_STRENGTH: Readonly<Partial<Record<DrugClass, { pattern: RegExp; minimumMg: number }>>> = {
+  b12Replacement: {
+    pattern:
+      /(?:cyanocobalamin|hydroxocobalamin|methylcobalamin|vitamin b[\s-]?12)\s+(\d{1,6}(?:\.\d{1,6})?)\s*(mg|mcg|µg|μg|ug)\b/i,
+    minimumMg: 1,
+  },
+  folicAcid: {
+    pattern: /(?:folic acid|folate|methylfolate)\s+(\d{1,6}(?:\.\d{1,6})?)\s*(mg|mcg|µg|μg|ug)\b/i,
+    minimumMg: 2,
+  },
+};
+
+function atTreatmentStrength(drug: DrugClass, name: string): boolean {
+  const strength = TREATMENT_STRENGTH[drug];
+  const match = strength?.pattern.exec(name);
+  if (!strength || !match) {
+    return false;
+  }
+  return Number(match[1]) / (match[2]?.toLowerCase() === 'mg' ? 1 : 1000) >= strength.minimumMg;
 }
 
 /** The drug classes a name belongs to, by ingredient or brand (combination products included). */
@@ -37,7 +64,7 @@ export function classifyText(text: string): ReadonlySet<DrugClass> {
   const classes = DRUG_CLASSES.filter((drug) => DRUG_TEXT[drug].test(name));
   return new Set(
     classes.some((drug) => SUPPLEMENTS.has(drug)) && isMultivitamin(name)
-      ? classes.filter((drug) => !SUPPLEMENTS.has(drug))
+      ? classes.filter((drug) => !SUPPLEMENTS.has(drug) || atTreatmentStrength(drug, name))
       : classes,
   );
 }

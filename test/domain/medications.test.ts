@@ -35,6 +35,25 @@ describe('classifyText: a multivitamin is not vitamin D therapy, B12 replacement
     expect(classifyText(text).has(drug)).toBe(true);
   });
 
+  it('reads each label on its own: a three-ingredient B12 product whose text repeats its display', () => {
+    const name = 'cyanocobalamin 1 MG / folic acid 2.5 MG / pyridoxine hydrochloride 25 MG Oral Tablet';
+    const concept = {
+      text: name,
+      coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '999999', display: name }],
+    };
+    expect(classifyConcept(concept).has('b12Replacement')).toBe(true);
+  });
+
+  it('keeps B12 and folic acid at 1 mg or more in a many-ingredient product (a renal vitamin)', () => {
+    const classes = classifyText(
+      'ascorbic acid 100 MG / biotin 0.3 MG / folic acid 3 MG / niacinamide 20 MG / pyridoxine 10 MG / vitamin B12 1 MG Oral Tablet',
+    );
+    expect(classes.has('b12Replacement')).toBe(true);
+    expect(classes.has('folicAcid')).toBe(true);
+    expect(classifyText('Multivitamin with vitamin B12 1000 mcg').has('b12Replacement')).toBe(true);
+    expect(classifyText('Multivitamin with vitamin B12 25 mcg').has('b12Replacement')).toBe(false);
+  });
+
   it('keeps a multivitamin-named combination with metformin as metformin', () => {
     expect(classifyText('metformin / multivitamin pack').has('metformin')).toBe(true);
   });
