@@ -50,8 +50,17 @@ function asComparator(value: string | undefined): Comparator | undefined {
 interface RawValue {
   readonly value: number;
   readonly unit: string | undefined;
+  /** The quantity's other unit field (its unit text beside its code, or the reverse), tried second. */
+  readonly otherUnit?: string | undefined;
   readonly comparator: Comparator | undefined;
 }
+
+/** UCUM as FHIR names it, and as records also write it (its OID, a trailing slash). */
+const UCUM_SYSTEMS: ReadonlySet<string> = new Set([
+  SYSTEM.ucum,
+  `${SYSTEM.ucum}/`,
+  'urn:oid:2.16.840.1.113883.6.8',
+]);
 
 /** Longer than any real "<12,5 ng/mL"; the rest of a longer string is never read. */
 const MAX_VALUE_STRING = 64;
@@ -99,12 +108,12 @@ function readValue(source: ValueSource): RawValue | undefined {
     quantity?.value !== undefined
       ? {
           value: quantity.value,
-          // A code is a UCUM unit only when the quantity says UCUM (or names no system); a local or other
-          // system's unit code means nothing to the conversion table, so the unit text is read instead.
-          unit:
-            quantity.system === undefined || quantity.system === SYSTEM.ucum
-              ? (quantity.code ?? quantity.unit)
-              : (quantity.unit ?? quantity.code),
+          // A code is a UCUM unit when the quantity says UCUM (or names no system); a local system's unit
+          // code means nothing to the conversion table, so the unit text comes first then. Whichever is
+          // first, the other is tried when it is not a recognised unit.
+          ...(quantity.system === undefined || UCUM_SYSTEMS.has(quantity.system)
+            ? { unit: quantity.code ?? quantity.unit, otherUnit: quantity.unit }
+            : { unit: quantity.unit ?? quantity.code, otherUnit: quantity.code }),
           comparator: asComparator(quantity.comparator),
         }
       : // Some labs send "<5 ng/mL" or "23" as a string.
@@ -164,15 +173,22 @@ function toResult(
   if (!when || !raw || isFutureDated(when.time, now)) {
     return undefined;
   }
+  // The unit the value is read in: the first recognised of the quantity's two, else the first as sent.
+  const unit =
+    (classify &&
+      [raw.unit, raw.otherUnit].find(
+        (candidate) => normaliseValue(analyte, raw.value, candidate) !== undefined,
+      )) ||
+    raw.unit;
   return {
     observationId: observation.id,
     analyte,
     time: when.time,
     date: when.date,
     reportedValue: raw.value,
-    reportedUnit: raw.unit,
+    reportedUnit: unit,
     comparator: raw.comparator,
-    normalisedValue: classify ? normaliseValue(analyte, raw.value, raw.unit) : undefined,
+    normalisedValue: classify ? normaliseValue(analyte, raw.value, unit) : undefined,
     ...(classify ? {} : { wholeBlood: true as const }),
   };
 }
@@ -311,6 +327,8 @@ function measurementsByMinute(results: readonly CodedResult[]): CodedResult[][] 
   return [...groups.values()].map((group) => (group.length > 1 ? group.sort(newestThenById) : group));
 }
 
+const MAX_COMPONENTS = 20;
+
 /**
  * The results the observations hold: each Observation's own value, and the values of its components (a panel
  * that reports D2 and D3 in one Observation), which share its status, time and id.
@@ -330,7 +348,8 @@ function collect(
   };
   for (const observation of observations) {
     add(observation, observation.code, observation);
-    for (const component of observation.component ?? []) {
+    // A real panel has a handful of components; a crafted one with thousands is read no further than this.
+    for (const component of (observation.component ?? []).slice(0, MAX_COMPONENTS)) {
       add(observation, component.code, component);
     }
   }

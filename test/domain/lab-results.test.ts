@@ -1,6 +1,7 @@
 import type { Observation, Quantity } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { b12Results, vitaminDResults } from '../../src/domain/lab-results.js';
+import { resultFact } from '../../src/domain/rules/result-facts.js';
 import { b12, daysAgo, NOW, vitaminD } from '../helpers/builders.js';
 
 /** The same result with its valueQuantity replaced. */
@@ -68,6 +69,50 @@ describe('the unit of a valueQuantity', () => {
   });
 });
 
+describe('a unit sent in another field or under another name for UCUM', () => {
+  it.each([
+    [
+      'the UCUM OID',
+      { unit: 'nanogram per milliliter', system: 'urn:oid:2.16.840.1.113883.6.8', code: 'ng/mL' },
+    ],
+    [
+      'UCUM with a trailing slash',
+      { unit: 'ng/mL [calc]', system: 'http://unitsofmeasure.org/', code: 'ng/mL' },
+    ],
+    [
+      'a UCUM code that is not a unit we know, beside a unit text we do',
+      { unit: 'ng/mL', system: 'http://unitsofmeasure.org', code: 'ng/mL{calc}' },
+    ],
+    [
+      'a local code, unit text unknown, code known',
+      { unit: 'nanograms/ml', system: 'urn:local', code: 'ng/mL' },
+    ],
+  ])('%s: classified', (_name, quantity) => {
+    const [result] = vitaminDResults(
+      [withQuantity(vitaminD(0, daysAgo(3)), { value: 14, ...quantity })],
+      NOW,
+    );
+    expect(result?.normalisedValue).toBe(14);
+    expect(result?.reportedUnit).toBe('ng/mL');
+  });
+
+  it('neither known: counted as tested, not classified, shown as sent', () => {
+    const [result] = vitaminDResults(
+      [
+        withQuantity(vitaminD(0, daysAgo(3)), {
+          value: 14,
+          unit: 'IU/L',
+          system: 'http://unitsofmeasure.org',
+          code: '[IU]/L',
+        }),
+      ],
+      NOW,
+    );
+    expect(result?.normalisedValue).toBeUndefined();
+    expect(result?.reportedUnit).toBe('[IU]/L');
+  });
+});
+
 describe('the date a result is shown with', () => {
   it.each([
     ['2026-11-12T20:30:00-05:00', '2026-11-12'],
@@ -84,5 +129,23 @@ describe('the date a result is shown with', () => {
     expect(vitaminDResults([period], NOW)[0]?.date).toBe('2026-11-10');
     const issued = { ...undated, issued: '2026-11-09T22:00:00-06:00' };
     expect(vitaminDResults([issued], NOW)[0]?.date).toBe('2026-11-09');
+  });
+});
+
+describe('a crafted record with very many results in one measurement', () => {
+  it('reads at most 20 components of one Observation, and a card lists at most 3 results beside the one it uses', () => {
+    const { valueQuantity: _total, ...withoutValue } = b12(0, daysAgo(3));
+    const panel: Observation = {
+      ...withoutValue,
+      component: Array.from({ length: 5000 }, (_, index) => ({
+        code: { coding: [{ system: 'http://loinc.org', code: '2132-9' }] },
+        valueQuantity: { value: 200 + index, unit: 'pg/mL' },
+      })),
+    };
+    const [result] = b12Results([panel], NOW);
+    expect(result?.alongside).toHaveLength(19);
+    const fact = resultFact(result!);
+    expect(fact.match(/measured with it/g)).toHaveLength(3);
+    expect(fact).toContain('; and 16 more');
   });
 });

@@ -42,6 +42,8 @@ export function displayValue(result: LabResult): string {
   return converted === reported ? reported : `${reported} (${converted})`;
 }
 
+const MAX_ALONGSIDE = 3;
+
 export function resultFact(result: LabResult): string {
   const uninterpreted =
     result.normalisedValue === undefined
@@ -49,11 +51,15 @@ export function resultFact(result: LabResult): string {
         ? ' (not interpreted: whole blood, and the thresholds are for serum)'
         : ' (not interpreted: unit not recognised)'
       : '';
-  const alongside = (result.alongside ?? [])
-    .map(
-      (other) => `; measured with it: ${ANALYTE_LABEL[other.analyte].toLowerCase()} ${displayValue(other)}`,
-    )
-    .join('');
+  const others = result.alongside ?? [];
+  // A measurement has one or two other results; a crafted record with thousands is not listed in full.
+  const alongside =
+    others
+      .slice(0, MAX_ALONGSIDE)
+      .map(
+        (other) => `; measured with it: ${ANALYTE_LABEL[other.analyte].toLowerCase()} ${displayValue(other)}`,
+      )
+      .join('') + (others.length > MAX_ALONGSIDE ? `; and ${others.length - MAX_ALONGSIDE} more` : '');
   return `${ANALYTE_LABEL[result.analyte]}: ${displayValue(result)} on ${result.date}${uninterpreted}${alongside}`;
 }
 
