@@ -156,7 +156,7 @@ export const CONDITION_VALUE_SETS: Readonly<Record<ConditionGroup, ConditionValu
     // Muscle cramps and spasms only: a spasm of an airway, a vessel, the gut or the eyelid (bronchospasm,
     // vasospasm, oesophageal spasm, blepharospasm, hemifacial or infantile spasms, menstrual cramps) is not.
     textPattern:
-      /(?<!\b(?:hemifacial|o?esophageal|infantile|coronary|arterial|artery|vascular|abdominal|menstrual|stomach|intestinal|colonic|bladder|uterine|habit|writer'?s)\s)\b(?:cramps?|cramping|spasms?)\b(?!\s+of\s+(?:the\s+)?(?:o?esophagus|larynx|bronch|coronary|arter|sphincter|bladder|colon|bowel|stomach|accommodation|eyelid))/i,
+      /(?<!\b(?:hemifacial|o?esophageal|infantile|coronary|arterial|artery|vascular|abdominal|menstrual|stomach|intestinal|colonic|bladder|uterine|habit|writer'?s)\s)\b(?:cramps?|cramping|(?:myo)?spasm\w*)(?!\s+of\s+(?:the\s+)?(?:o?esophagus|larynx|bronch|coronary|arter|sphincter|bladder|colon|bowel|accommodation|eyelid))/i,
   },
   neuropathy: {
     // Neuropathy, peripheral nerve disease, polyneuropathy, diabetic neuropathy (Synthea: 368581000119106),

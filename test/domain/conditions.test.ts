@@ -34,6 +34,10 @@ describe('text-only conditions: what the words say', () => {
     'Cramp in calf',
     'Muscle cramping',
     'Paraspinal muscle spasm of the lumbar region',
+    'Myospasm',
+    'Spasmodic torticollis',
+    'Back spasming',
+    'Spasm of stomach muscles',
   ])('"%s" is a cramp or spasm', (text) => {
     expect(isInGroup(condition(null, { text }), 'crampOrSpasm')).toBe(true);
   });

@@ -775,7 +775,7 @@ describe('change 11: adults, not pregnancy', () => {
       'B12 deficiency on metformin',
       B12,
       [medicationStatement(METFORMIN, { start: monthsAgo(24) }), b12(120, daysAgo(5))],
-      /^B12 deficiency, 120 pg\/mL .*: pregnant, tests only$/,
+      /^B12 deficiency, 120 pg\/mL .*: pregnant, no dose suggested$/,
     ],
   ] as const)(
     'pregnancy, %s: the summary gives no advice to treat',
@@ -807,7 +807,7 @@ describe('change 11: adults, not pregnancy', () => {
     expect(short(cards)).toEqual(['B12 warning']);
     expect(cards[0]?.suggestions).toBeUndefined();
     expect(cards[0]?.summary).not.toContain('consider hydroxocobalamin');
-    expect(cards[0]?.summary).toMatch(/: pregnant, tests only$/);
+    expect(cards[0]?.summary).toMatch(/: pregnant, no dose suggested$/);
   });
 });
 
