@@ -82,8 +82,11 @@ function readContext(record: PatientRecord, input: HookInput, config: ClinicalCo
     exposures,
     symptoms,
     symptomFacts: conditions.map(conditionFact),
-    symptomReason:
-      conditions[symptoms.findIndex((symptom) => NEUROLOGICAL_SYMPTOMS.has(symptom))] ?? conditions[0],
+    // A reason is a reference: a Condition sent without an id cannot be one, so the next symptom is named.
+    symptomReason: [
+      conditions[symptoms.findIndex((symptom) => NEUROLOGICAL_SYMPTOMS.has(symptom))],
+      ...conditions,
+    ].find((condition) => condition?.id !== undefined),
     latest,
     windowStart: addMonths(now, -settings.untestedWindowMonths),
     neurological: symptoms.some((symptom) => NEUROLOGICAL_SYMPTOMS.has(symptom)),

@@ -559,6 +559,18 @@ describe('the B12 test is ordered for the symptom that raised the card', () => {
     });
   });
 
+  it('a neuropathy sent without an id cannot be referenced: the next symptom is named', async () => {
+    const { id: _none, ...anonymous } = neuropathy();
+    const cards = await run([
+      medicationStatement(METFORMIN, { start: monthsAgo(24) }),
+      chronicLowBackPain({ id: 'pain-1' }),
+      anonymous,
+    ]);
+    expect(suggestedResources(cards[0]!)[0]).toMatchObject({
+      reasonReference: [{ reference: 'Condition/pain-1' }],
+    });
+  });
+
   it('with no symptom, no reason is claimed', async () => {
     const cards = await run([medicationStatement(METFORMIN, { start: monthsAgo(24) })]);
     expect(suggestedResources(cards[0]!)[0]).not.toHaveProperty('reasonReference');
