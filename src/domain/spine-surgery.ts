@@ -25,8 +25,24 @@ export interface SpineSurgery {
    * 12th is the 12th, though the 11th in UTC): the day cards show and count to.
    */
   readonly day: Date | undefined;
+  /** The time zone the record gives the operation's time in (ms east of UTC), when it gives a time. */
+  readonly utcOffsetMs: number | undefined;
   /** The Condition the surgery is for, when the order says so. */
   readonly reasonConditionId: string | undefined;
+}
+
+const WALL_CLOCK = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)/;
+
+/** The written time's offset from UTC: its wall-clock time read as if UTC, less the instant it names. */
+function utcOffsetOf(written: string | undefined, instant: Date | undefined): number | undefined {
+  const wall = written === undefined ? undefined : WALL_CLOCK.exec(written);
+  if (!wall || !instant) {
+    return undefined;
+  }
+  const [, year, month, day, hour, minute] = wall.map(Number);
+  return (
+    Date.UTC(year ?? 0, (month ?? 1) - 1, day, hour, minute) - Math.floor(instant.getTime() / 60_000) * 60_000
+  );
 }
 
 function describe(resource: ServiceRequest | Procedure): SpineSurgery {
@@ -43,6 +59,7 @@ function describe(resource: ServiceRequest | Procedure): SpineSurgery {
     name: conceptLabel(resource.code) ?? 'Spine surgery',
     date,
     day: parseFhirDate(written?.slice(0, 10)),
+    utcOffsetMs: utcOffsetOf(written, date),
     reasonConditionId: reason?.slice('Condition/'.length),
   };
 }

@@ -48,7 +48,9 @@ export function evaluateSpinePreop(
   const windowStart = addDays(now, -settings.preopWindowDays);
   const latest = vitaminDResults(record.observations, now, record.diagnosticReports)[0];
   const { day } = surgery;
-  const daysLeft = day && calendarDaysBetween(now, day) > 0 ? calendarDaysBetween(now, day) : undefined;
+  // Days to the operation from today where it takes place, when its record gives a time zone.
+  const daysToGo = day && calendarDaysBetween(new Date(now.getTime() + (surgery.utcOffsetMs ?? 0)), day);
+  const daysLeft = daysToGo !== undefined && daysToGo > 0 ? daysToGo : undefined;
   const surgeryFact = `${input.hook === 'patient-view' ? 'Planned' : 'Ordered'}: ${surgery.name}${day ? ` on ${formatDate(day)}` : ''}${daysLeft !== undefined ? ` (${daysLeft} days from now)` : ''}`;
   const procedure = `${shortLabel(surgery.name)}${day ? ` on ${formatDate(day)}` : ''}`;
   const reasonConditionId =

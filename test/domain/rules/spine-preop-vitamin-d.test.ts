@@ -205,6 +205,15 @@ describe('rule SP: vitamin D before spine surgery, patient-view', () => {
     });
   });
 
+  it('counts the days from today where the operation takes place, when its time carries a zone', async () => {
+    // NOW, noon UTC on 22 November, is already 01:00 on the 23rd in New Zealand (+13:00).
+    const [card] = await run([
+      plannedFusion({ occurrence: '2026-11-25T09:00:00+13:00' }),
+      vitaminD(24, daysAgo(10)),
+    ]);
+    expect(card?.detail).toContain('Planned: Lumbar spinal fusion on 2026-11-25 (2 days from now)');
+  });
+
   it("ties the lab order to the surgery's reason condition", async () => {
     const [card] = await run([plannedFusion({ reasonConditionId: 'stenosis-1' })]);
     expect(suggestedResources(card!)[0]).toMatchObject({
