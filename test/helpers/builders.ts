@@ -18,6 +18,13 @@ const DAY = 86_400_000;
 export const daysAgo = (days: number): string => new Date(NOW.getTime() - days * DAY).toISOString();
 export const daysAhead = (days: number): string => new Date(NOW.getTime() + days * DAY).toISOString();
 export const weeksAgo = (weeks: number): string => daysAgo(weeks * 7);
+
+/** A birth date `years` years (and `days` days later) before NOW, as YYYY-MM-DD. */
+export function bornYearsAgo(years: number, days = 0): string {
+  const date = new Date(NOW.getTime());
+  date.setUTCFullYear(date.getUTCFullYear() - years);
+  return new Date(date.getTime() + days * DAY).toISOString().slice(0, 10);
+}
 export function monthsAgo(months: number, extraDays = 0): string {
   const date = new Date(NOW.getTime());
   date.setUTCMonth(date.getUTCMonth() - months);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HookName } from '../../../src/domain/hooks.js';
 import type { CdsCardOut } from '../../../src/domain/findings.js';
 import {
+  bornYearsAgo,
   b12,
   chronicLowBackPain,
   condition,
@@ -18,7 +19,6 @@ import {
   medicationRequest,
   medicationStatement,
   monthsAgo,
-  NOW,
   PATIENT_ID,
   patient,
   serviceRequest,
@@ -219,12 +219,6 @@ describe('change 5: neurological involvement', () => {
 });
 
 describe('change 11: adults only, in every service', () => {
-  const born = (years: number, days = 0) => {
-    const date = new Date(NOW.getTime());
-    date.setUTCFullYear(date.getUTCFullYear() - years);
-    return new Date(date.getTime() + days * 86_400_000).toISOString().slice(0, 10);
-  };
-
   it.each([
     [SP, 'patient-view', [fusion()]],
     [SP, 'order-sign', []],
@@ -241,7 +235,7 @@ describe('change 11: adults only, in every service', () => {
         : [];
     const at = (birthDate: string) =>
       call(service, [patient(PATIENT_ID, { birthDate }), ...resources], { hook, drafts });
-    expect(await at(born(18))).toHaveLength(1);
-    expect(await at(born(18, 1))).toEqual([]);
+    expect(await at(bornYearsAgo(18))).toHaveLength(1);
+    expect(await at(bornYearsAgo(18, 1))).toEqual([]);
   });
 });

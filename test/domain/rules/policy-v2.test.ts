@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CdsCardOut } from '../../../src/domain/findings.js';
 import type { PatientRecord } from '../../../src/domain/patient-record.js';
 import {
+  bornYearsAgo,
   b12,
   b12Pmol,
   chronicLowBackPain,
@@ -730,15 +731,10 @@ describe('change 10: pre-op recheck dated before the operation', () => {
 });
 
 describe('change 11: adults, not pregnancy', () => {
-  const born = (years: number, days = 0) => {
-    const date = new Date(NOW.getTime());
-    date.setUTCFullYear(date.getUTCFullYear() - years);
-    return new Date(date.getTime() + days * 86_400_000).toISOString().slice(0, 10);
-  };
   it.each([
-    ['17 years and 364 days', born(18, 1), 0],
-    ['18 today', born(18), 1],
-    ['17', born(17), 0],
+    ['17 years and 364 days', bornYearsAgo(18, 1), 0],
+    ['18 today', bornYearsAgo(18), 1],
+    ['17', bornYearsAgo(17), 0],
     ['no birth date', undefined, 1],
     ['a birth date that is not a date', '2001-02-30', 1],
     ['born in 2008, day unknown (maybe still 17)', '2008', 0],
