@@ -1,7 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { LabKey, MedicationKey, OrderCatalog } from './card-and-order-schemas.js';
 import { codesOf, conceptText } from './codings.js';
-import { isMultivitamin, medicationConcept } from './medications.js';
+import { classifyConcept, isMultivitamin, medicationConcept } from './medications.js';
 import type { PatientRecord } from './patient-record.js';
 import {
   B12_BLOOD_LOINC,
@@ -30,12 +30,19 @@ const LAB_FAMILIES: Readonly<
 /**
  * Change 3: a suggested medication is "already active" only when the same product is: the same RxNorm code,
  * or the same ingredient by name. Another product of the same class (a maintenance cholecalciferol beside a
- * suggested ergocalciferol) never hides a suggestion.
+ * suggested ergocalciferol) never hides a suggestion. Any vitamin D at repletion strength (50,000 IU of D3
+ * weekly) is the same repletion as the suggested ergocalciferol: offering both would double the dose.
  */
 const SAME_PRODUCT: Readonly<
-  Record<MedicationKey, { readonly rxnorm: readonly string[]; readonly name: RegExp }>
+  Record<
+    MedicationKey,
+    { readonly rxnorm: readonly string[]; readonly name: RegExp; readonly anyVitaminDAt?: RegExp }
+  >
 > = {
-  ergocalciferolWeekly: VITAMIN_D_PRODUCTS.ergocalciferol,
+  ergocalciferolWeekly: {
+    ...VITAMIN_D_PRODUCTS.ergocalciferol,
+    anyVitaminDAt: VITAMIN_D_PRODUCTS.repletion.name,
+  },
   cholecalciferolDaily: VITAMIN_D_PRODUCTS.cholecalciferol,
   cyanocobalaminOral: { rxnorm: ['11248'], name: /cyanocobalamin/i },
   hydroxocobalaminIm: { rxnorm: ['317106'], name: /hydroxocobalamin/i },
@@ -122,7 +129,8 @@ export function createOrderLookup(
       return (
         rxnorm.some((code) => product.rxnorm.includes(code)) ||
         codesOf([concept], siteCode.system).includes(siteCode.code) ||
-        (product.name.test(name) && !isMultivitamin(name))
+        (product.name.test(name) && !isMultivitamin(name)) ||
+        (product.anyVitaminDAt?.test(name) === true && classifyConcept(concept).has('vitaminD'))
       );
     });
   }

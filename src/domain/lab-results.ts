@@ -339,18 +339,24 @@ function collect(
   pick: (code: CodeableConcept) => { code: string; analyte: Analyte; classify: boolean } | undefined,
 ): CodedResult[] {
   const results: CodedResult[] = [];
-  const add = (observation: Observation, code: CodeableConcept | undefined, source: ValueSource): void => {
+  /** Whether the value is a result of the analytes asked for (whether or not it could be read). */
+  const add = (observation: Observation, code: CodeableConcept | undefined, source: ValueSource): boolean => {
     const kind = code && pick(code);
     const result = kind && toResult(observation, source, kind.analyte, kind.classify, now);
     if (kind && result) {
       results.push({ code: kind.code, result });
     }
+    return kind !== undefined;
   };
   for (const observation of observations) {
     add(observation, observation.code, observation);
-    // A real panel has a handful of components; a crafted one with thousands is read no further than this.
-    for (const component of (observation.component ?? []).slice(0, MAX_COMPONENTS)) {
-      add(observation, component.code, component);
+    // A real panel holds a handful of these results among its components; a crafted one with thousands is
+    // read no further than this many (components of other tests are passed over, not counted).
+    let matched = 0;
+    for (const component of observation.component ?? []) {
+      if (add(observation, component.code, component) && ++matched >= MAX_COMPONENTS) {
+        break;
+      }
     }
   }
   return results;

@@ -33,39 +33,53 @@ export function isMultivitamin(name: string): boolean {
 }
 
 /**
- * B12 at 1 mg or more (the knowledge base's oral replacement dose), or folic acid at 2 mg or more (the
- * high doses of renal and B-vitamin combinations, above the 0.4 to 1 mg of multivitamins and prenatal
- * vitamins), is a treatment dose whatever else the product holds.
+ * B12 at 1 mg or more (the knowledge base's oral replacement dose), or folic acid at 2 mg or more (the high
+ * doses of renal and B-vitamin combinations, above the 0.4 to 1 mg of multivitamins and prenatal vitamins),
+ * is a treatment dose whatever else the product holds; below that, in a multivitamin or a combination
+ * (folic acid 0.8 MG / pyridoxine 10 MG / vitamin B12 0.115 MG), it is not. A product of that ingredient
+ * alone counts at any strength.
  */
 const TREATMENT_STRENGTH: Readonly<Partial<Record<DrugClass, { pattern: RegExp; minimumMg: number }>>> = {
   b12Replacement: {
-    pattern:
-      /(?:cyanocobalamin|hydroxocobalamin|methylcobalamin|vitamin b[\s-]?12)\s+(\d{1,6}(?:\.\d{1,6})?)\s*(mg|mcg|µg|μg|ug)\b/i,
+    pattern: /(?:cobalamin|\bb[\s-]?12)\s+(\d{1,3}(?:,\d{3})+|\d{1,6}(?:\.\d{1,6})?)\s*(mg|mcg|µg|μg|ug)\b/i,
     minimumMg: 1,
   },
   folicAcid: {
-    pattern: /(?:folic acid|folate|methylfolate)\s+(\d{1,6}(?:\.\d{1,6})?)\s*(mg|mcg|µg|μg|ug)\b/i,
+    pattern:
+      /(?:folic acid|folate|methylfolate)\s+(\d{1,3}(?:,\d{3})+|\d{1,6}(?:\.\d{1,6})?)\s*(mg|mcg|µg|μg|ug)\b/i,
     minimumMg: 2,
   },
 };
 
-function atTreatmentStrength(drug: DrugClass, name: string): boolean {
-  const strength = TREATMENT_STRENGTH[drug];
-  const match = strength?.pattern.exec(name);
-  if (!strength || !match) {
-    return false;
+/** The strength written for the drug's ingredient, in mg, when the name gives one. */
+function writtenStrengthMg(drug: DrugClass, name: string): number | undefined {
+  const match = TREATMENT_STRENGTH[drug]?.pattern.exec(name);
+  if (!match?.[1]) {
+    return undefined;
   }
-  return Number(match[1]) / (match[2]?.toLowerCase() === 'mg' ? 1 : 1000) >= strength.minimumMg;
+  return Number(match[1].replaceAll(',', '')) / (match[2]?.toLowerCase() === 'mg' ? 1 : 1000);
+}
+
+/** A product of several ingredients ("A 1 MG / B 2 MG", "A with B", "A + B"). */
+const COMBINATION = /\s\/\s|\bwith\b|\s\+\s/i;
+
+/** Whether a supplement the name matched is that supplement at a dose that counts (see above). */
+function countsAsSupplement(drug: DrugClass, name: string): boolean {
+  const multivitamin = isMultivitamin(name);
+  const strength = writtenStrengthMg(drug, name);
+  if (strength !== undefined && (multivitamin || COMBINATION.test(name))) {
+    return strength >= (TREATMENT_STRENGTH[drug]?.minimumMg ?? 0);
+  }
+  return !multivitamin;
 }
 
 /** The drug classes a name belongs to, by ingredient or brand (combination products included). */
 export function classifyText(text: string): ReadonlySet<DrugClass> {
   const name = text.slice(0, MAX_NAME_LENGTH);
-  const classes = DRUG_CLASSES.filter((drug) => DRUG_TEXT[drug].test(name));
   return new Set(
-    classes.some((drug) => SUPPLEMENTS.has(drug)) && isMultivitamin(name)
-      ? classes.filter((drug) => !SUPPLEMENTS.has(drug) || atTreatmentStrength(drug, name))
-      : classes,
+    DRUG_CLASSES.filter(
+      (drug) => DRUG_TEXT[drug].test(name) && (!SUPPLEMENTS.has(drug) || countsAsSupplement(drug, name)),
+    ),
   );
 }
 

@@ -58,7 +58,8 @@ function describe(resource: ServiceRequest | Procedure): SpineSurgery {
   return {
     name: conceptLabel(resource.code) ?? 'Spine surgery',
     date,
-    day: parseFhirDate(written?.slice(0, 10)),
+    // A month or a year is not a day: "2026-12" is not 1 December, so nothing is counted to it.
+    day: written !== undefined && written.length >= 10 ? parseFhirDate(written.slice(0, 10)) : undefined,
     utcOffsetMs: utcOffsetOf(written, date),
     reasonConditionId: reason?.slice('Condition/'.length),
   };

@@ -156,7 +156,7 @@ export const CONDITION_VALUE_SETS: Readonly<Record<ConditionGroup, ConditionValu
     // Muscle cramps and spasms only: a spasm of an airway, a vessel, the gut or the eyelid (bronchospasm,
     // vasospasm, oesophageal spasm, blepharospasm, hemifacial or infantile spasms, menstrual cramps) is not.
     textPattern:
-      /(?<!\b(?:hemifacial|o?esophageal|infantile|coronary|arterial|artery|vascular|abdominal|menstrual|stomach|intestinal|colonic|bladder|uterine|habit|writer'?s)\s)\b(?:cramps?|cramping|(?:myo)?spasm\w*)(?!\s+of\s+(?:the\s+)?(?:o?esophagus|larynx|bronch|coronary|arter|sphincter|bladder|colon|bowel|accommodation|eyelid))/i,
+      /(?<!\b(?:hemifacial|o?esophageal|infantile|coronary|arterial|artery|vascular|abdominal|menstrual|stomach|intestinal|colonic|bladder|uterine|habit|writer'?s)\s)\b(?:cramps?|cramping|(?:myo)?spasm(?:s|ing)?|spasmodic\s+torticollis)\b(?!\s+of\s+(?:the\s+)?(?:o?esophagus|larynx|bronch|coronary|arter|sphincter|bladder|colon|bowel|stomach\b(?!\s+muscles?)|accommodation|eyelid))/i,
   },
   neuropathy: {
     // Neuropathy, peripheral nerve disease, polyneuropathy, diabetic neuropathy (Synthea: 368581000119106),
@@ -379,7 +379,8 @@ export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
   h2Blocker: /famotidine|cimetidine|nizatidine|ranitidine|\b(pepcid|tagamet|axid|zantac|duexis)\b/i,
   vitaminD:
     /ergocalciferol|cholecalciferol|colecalciferol|\bvitamin d\s?[23]?\b|\bvit\.? d\s?[23]?\b|drisdol/i,
-  b12Replacement: /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvitamin b[\s-]?12\b|\bb12\b/i,
+  b12Replacement:
+    /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvitamin b[\s-]?12\b|\bb12\b|\b(nascobal|cyanokit|calomist)\b/i,
   folicAcid: /folic acid|\bfolate\b|methylfolate|folvite/i,
 };
 
@@ -389,7 +390,10 @@ export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
  * 25 MCG Oral Tablet"), so a renewal under another name is still the same product.
  */
 export const VITAMIN_D_PRODUCTS = {
-  repletion: { rxnorm: ['1367410'], name: /\b50,?000\b|\b1\.25 ?mg\b/i },
+  repletion: {
+    rxnorm: ['1367410'],
+    name: /\b50[,.\s]?000(?!\d)|\b50\s?k\b|\b1[.,]25\s?mg\b|\b1250\s?(?:mcg|µg|μg|ug)\b/i,
+  },
   ergocalciferol: { rxnorm: ['1367410'], name: /ergocalciferol|drisdol|\bvitamin d2\b/i },
   cholecalciferol: { rxnorm: ['2418'], name: /cholecalciferol|colecalciferol|\bvitamin d3\b/i },
 } as const;

@@ -55,6 +55,16 @@ describe('text-only conditions: what the words say', () => {
     'Spasm of accommodation',
     'Menstrual cramps',
     'Abdominal cramps',
+    'Spasms of the esophagus',
+    'Spasms of larynx',
+    'Spasms of coronary artery',
+    'Cramps of the bladder',
+    'Spasm of the stomach',
+    'Spasmodic dysphonia',
+    'Spasmodic croup',
+    'Spasmus nutans',
+    'Crampy abdominal pain',
+    'Cramped handwriting',
   ])('"%s" is not a muscle cramp or spasm', (text) => {
     expect(isInGroup(condition(null, { text }), 'crampOrSpasm')).toBe(false);
   });

@@ -96,6 +96,18 @@ describe('a unit sent in another field or under another name for UCUM', () => {
     expect(result?.reportedUnit).toBe('ng/mL');
   });
 
+  it.each([
+    ['its URL', 'http://unitsofmeasure.org'],
+    ['its URL with a trailing slash', 'http://unitsofmeasure.org/'],
+    ['its OID', 'urn:oid:2.16.840.1.113883.6.8'],
+  ])('UCUM named by %s: the code wins over a unit text that disagrees', (_name, system) => {
+    const [result] = vitaminDResults(
+      [withQuantity(vitaminD(0, daysAgo(3)), { value: 50, unit: 'ng/mL', system, code: 'nmol/L' })],
+      NOW,
+    );
+    expect(result?.reportedUnit).toBe('nmol/L');
+  });
+
   it('neither known: counted as tested, not classified, shown as sent', () => {
     const [result] = vitaminDResults(
       [
@@ -133,6 +145,19 @@ describe('the date a result is shown with', () => {
 });
 
 describe('a crafted record with very many results in one measurement', () => {
+  it('reads a result among the components past the first 20 when the others are other tests', () => {
+    const { valueQuantity: _none, ...panel } = vitaminD(0, daysAgo(3));
+    const others = Array.from({ length: 30 }, (_, index) => ({
+      code: { coding: [{ system: 'http://loinc.org', code: `9999-${index}` }] },
+      valueQuantity: { value: index, unit: 'mg/dL' },
+    }));
+    const total = {
+      code: { coding: [{ system: 'http://loinc.org', code: '62292-8' }] },
+      valueQuantity: { value: 14, unit: 'ng/mL' },
+    };
+    expect(vitaminDResults([{ ...panel, component: [...others, total] }], NOW)[0]?.normalisedValue).toBe(14);
+  });
+
   it('reads at most 20 components of one Observation, and a card lists at most 3 results beside the one it uses', () => {
     const { valueQuantity: _total, ...withoutValue } = b12(0, daysAgo(3));
     const panel: Observation = {

@@ -54,6 +54,25 @@ describe('classifyText: a multivitamin is not vitamin D therapy, B12 replacement
     expect(classifyText('Multivitamin with vitamin B12 25 mcg').has('b12Replacement')).toBe(false);
   });
 
+  it('a low-dose B12 combination is not B12 replacement, even with its display repeated', () => {
+    const name = 'folic acid 0.8 MG / pyridoxine hydrochloride 10 MG / vitamin B12 0.115 MG Oral Tablet';
+    const concept = {
+      text: name,
+      coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '999998', display: name }],
+    };
+    expect(classifyConcept(concept).has('b12Replacement')).toBe(false);
+  });
+
+  it.each([
+    ['B complex with B12 1 mg', true],
+    ['Vitamin B12 1,000 mcg + multivitamin', true],
+    ['Nascobal 500 MCG/ACTUAT Nasal Spray', true],
+    ['Vitamin B12 500 mcg tablet', true],
+    ['Vitamin B12 500 mcg with folic acid 400 mcg', false],
+  ] as const)('"%s" is B12 replacement: %s', (text, expected) => {
+    expect(classifyText(text).has('b12Replacement')).toBe(expected);
+  });
+
   it('keeps a multivitamin-named combination with metformin as metformin', () => {
     expect(classifyText('metformin / multivitamin pack').has('metformin')).toBe(true);
   });

@@ -214,6 +214,13 @@ describe('rule SP: vitamin D before spine surgery, patient-view', () => {
     expect(card?.detail).toContain('Planned: Lumbar spinal fusion on 2026-11-25 (2 days from now)');
   });
 
+  it('an operation dated only to the month is not counted down to its first day', async () => {
+    const [card] = await run([plannedFusion({ occurrence: '2026-12' }), vitaminD(24, daysAgo(10))]);
+    expect(card?.detail).toContain('Planned: Lumbar spinal fusion');
+    expect(card?.detail).not.toContain('2026-12-01');
+    expect(card?.detail).not.toMatch(/days (from now|remain)/);
+  });
+
   it("ties the lab order to the surgery's reason condition", async () => {
     const [card] = await run([plannedFusion({ reasonConditionId: 'stenosis-1' })]);
     expect(suggestedResources(card!)[0]).toMatchObject({

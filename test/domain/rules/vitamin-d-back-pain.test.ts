@@ -490,6 +490,31 @@ describe('repletion added to a maintenance dose after the low result (the table\
     expect(suggestedCodes(cards[0]!)).toContain('MedicationRequest 1367410');
   });
 
+  it.each([
+    'Vitamin D3 50000IU weekly',
+    'Vitamin D3 50,000IU',
+    'cholecalciferol 1250 MCG Oral Capsule',
+    'Vitamin D2 50 000 units',
+    'Vitamin D 50K IU weekly',
+  ])('"%s" added after the low result is repletion: no card yet', async (text) => {
+    const cards = await run([
+      chronicLowBackPain(),
+      maintenance(),
+      vitaminD(14, weeksAgo(6)),
+      medicationRequest({ text }, { authoredOn: weeksAgo(2) }),
+    ]);
+    expect(cards).toEqual([]);
+  });
+
+  it('a repletion-strength product already taken is not offered again as ergocalciferol', async () => {
+    const cards = await run([
+      chronicLowBackPain(),
+      medicationStatement({ text: 'Vitamin D 50000 UNT Oral Capsule' }, { start: monthsAgo(6) }),
+      vitaminD(14, weeksAgo(2)),
+    ]);
+    expect(suggestedCodes(cards[0]!)).not.toContain('MedicationRequest 1367410');
+  });
+
   it('cholecalciferol 50,000 IU weekly added to a maintenance D3 is repletion', async () => {
     const cards = await run([
       chronicLowBackPain(),
