@@ -28,16 +28,26 @@ const MAX_NAME_LENGTH = 256;
 const MULTIVITAMIN = /multi-?vit|multiple vitamins?|\bprenatal\b|\b(?:vitamin\s)?b[\s-]?complex\b/i;
 const SUPPLEMENTS: ReadonlySet<DrugClass> = new Set(['vitaminD', 'b12Replacement', 'folicAcid']);
 
+/** A part of a label that names an ingredient with its strength ("biotin 0.03 MG"), not a sig ("weekly"). */
+const INGREDIENT_WITH_STRENGTH = /[a-z]{3}.*\d\s*(?:mg|mcg|µg|μg|ug|iu|unt|units?)\b/i;
+
 export function isMultivitamin(name: string): boolean {
-  return name.split(' | ').some((label) => MULTIVITAMIN.test(label) || label.split(/\s+\/\s+/).length >= 4);
+  return name.split(' | ').some(
+    (label) =>
+      MULTIVITAMIN.test(label) ||
+      label
+        .replace(/\s+/g, ' ')
+        .split(' / ')
+        .filter((part) => INGREDIENT_WITH_STRENGTH.test(part)).length >= 4,
+  );
 }
 
 /**
- * B12 at 1 mg or more (the knowledge base's oral replacement dose), or folic acid at 2 mg or more (the high
- * doses of renal and B-vitamin combinations, above the 0.4 to 1 mg of multivitamins and prenatal vitamins),
- * is a treatment dose whatever else the product holds; below that, in a multivitamin or a combination
- * (folic acid 0.8 MG / pyridoxine 10 MG / vitamin B12 0.115 MG), it is not. A product of that ingredient
- * alone counts at any strength.
+ * B12 at 1 mg or more (the knowledge base's oral replacement dose), or folic acid at 2 mg or more (renal
+ * vitamins), is a treatment dose in a multivitamin; below that it is not. B12 below 1 mg in any combination
+ * (folic acid 0.8 MG / pyridoxine 10 MG / vitamin B12 0.115 MG) is not replacement either. Folic acid in a
+ * combination that is not a multivitamin (iron and folic acid 1 mg) is folic acid, and a product of B12 or
+ * folic acid alone counts at any strength.
  */
 const TREATMENT_STRENGTH: Readonly<Partial<Record<DrugClass, { pattern: RegExp; minimumMg: number }>>> = {
   b12Replacement: {
@@ -60,14 +70,19 @@ function writtenStrengthMg(drug: DrugClass, name: string): number | undefined {
   return Number(match[1].replaceAll(',', '')) / (match[2]?.toLowerCase() === 'mg' ? 1 : 1000);
 }
 
-/** A product of several ingredients ("A 1 MG / B 2 MG", "A with B", "A + B"). */
-const COMBINATION = /\s\/\s|\bwith\b|\s\+\s/i;
+/**
+ * A product of several ingredients ("A 1 MG / B 2 MG", "A + B", "A with B"), not a unit ("1 MG / ML") or a
+ * sig ("with food").
+ */
+const COMBINATION =
+  /\s\/\s(?![\d.]|(?:m?l|actuat|dose|day|week|wk)\b)|\s\+\s|\bwith\s(?!\s*(?:food|meals?|breakfast|lunch|dinner|supper|water|milk|juice)\b)/i;
 
 /** Whether a supplement the name matched is that supplement at a dose that counts (see above). */
 function countsAsSupplement(drug: DrugClass, name: string): boolean {
   const multivitamin = isMultivitamin(name);
   const strength = writtenStrengthMg(drug, name);
-  if (strength !== undefined && (multivitamin || COMBINATION.test(name))) {
+  const thresholdApplies = multivitamin || (drug === 'b12Replacement' && COMBINATION.test(name));
+  if (strength !== undefined && thresholdApplies) {
     return strength >= (TREATMENT_STRENGTH[drug]?.minimumMg ?? 0);
   }
   return !multivitamin;
@@ -229,11 +244,11 @@ export interface DrugUse {
   /** The products in use, by name (those taken now when the drug is ongoing). */
   readonly names: string[];
   /**
-   * Vitamin D only: when the newest of its products (repletion strength, D2, D3; VITAMIN_D_PRODUCTS) was first
-   * started. Repletion added to a running maintenance course starts later than the course; a renewal of the
-   * same product, under whatever name, does not move it.
+   * Vitamin D only: the start of the current run of repletion-strength records (courses as in change 2).
+   * Repletion added to a maintenance course that was running starts later than the course; renewing the
+   * maintenance dose, under whatever name, never moves it.
    */
-  readonly newestProductStart: Date | undefined;
+  readonly repletionStart: Date | undefined;
 }
 
 interface Span {
@@ -265,36 +280,14 @@ function currentCourseStart(spans: Span[], gapDays: number): Date | undefined {
   return current;
 }
 
-/** Which of VITAMIN_D_PRODUCTS a record is (the first that matches), by RxNorm code or name. */
-function vitaminDProduct(
-  record: MedicationRecord,
-  medications: readonly Medication[],
-): keyof typeof VITAMIN_D_PRODUCTS | undefined {
+/** A vitamin D record at repletion strength (50,000 IU however written; VITAMIN_D_PRODUCTS.repletion). */
+function isVitaminDRepletion(record: MedicationRecord, medications: readonly Medication[]): boolean {
   const concept = medicationConcept(record, medications);
-  const codes = new Set(codesOf([concept], SYSTEM.rxnorm));
-  const name = conceptText(concept).slice(0, MAX_NAME_LENGTH);
-  return (Object.keys(VITAMIN_D_PRODUCTS) as (keyof typeof VITAMIN_D_PRODUCTS)[]).find((product) => {
-    const { rxnorm, name: pattern } = VITAMIN_D_PRODUCTS[product];
-    return rxnorm.some((code) => codes.has(code)) || pattern.test(name);
-  });
-}
-
-function newestVitaminDProductStart(
-  records: readonly { readonly record: MedicationRecord; readonly start: Date | undefined }[],
-  medications: readonly Medication[],
-): Date | undefined {
-  const firstStarts = new Map<string, number>();
-  for (const { record, start } of records) {
-    const product = start && vitaminDProduct(record, medications);
-    if (start && product) {
-      firstStarts.set(product, Math.min(firstStarts.get(product) ?? Infinity, start.getTime()));
-    }
-  }
-  let newest: number | undefined;
-  for (const first of firstStarts.values()) {
-    newest = Math.max(newest ?? first, first);
-  }
-  return newest === undefined ? undefined : new Date(newest);
+  const { rxnorm, name } = VITAMIN_D_PRODUCTS.repletion;
+  return (
+    codesOf([concept], SYSTEM.rxnorm).some((code) => rxnorm.includes(code)) ||
+    name.test(conceptText(concept).slice(0, MAX_NAME_LENGTH))
+  );
 }
 
 export interface DrugUseOptions {
@@ -350,12 +343,18 @@ export function currentDrugUse(
     for (const entry of counted) {
       lastTaken = Math.max(lastTaken, entry.end?.getTime() ?? -Infinity);
     }
-    const newestProductStart =
-      drug === 'vitaminD' ? newestVitaminDProductStart(counted, medications) : undefined;
+    const repletionSpans: Span[] = [];
+    if (drug === 'vitaminD') {
+      for (const { record, start, end, counted: isCounted } of ofDrug) {
+        if (start !== undefined && end !== undefined && isVitaminDRepletion(record, medications)) {
+          repletionSpans.push({ start, end: end < start ? start : end, counted: isCounted });
+        }
+      }
+    }
     uses.set(drug, {
       drug,
       start: currentCourseStart(spans, courseGapDays),
-      newestProductStart,
+      repletionStart: currentCourseStart(repletionSpans, courseGapDays),
       ongoing: taking.length > 0,
       lastTaken: Number.isFinite(lastTaken) ? new Date(Math.min(lastTaken, now.getTime())) : undefined,
       names: [

@@ -378,25 +378,28 @@ export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
   ppi: /\b(es|dex)?(omeprazole|lansoprazole)\b|pantoprazole|rabeprazole|\b(prilosec|nexium|prevacid|dexilant|protonix|aciphex|zegerid|vimovo|yosprala|talicia|konvomep|omeclamox|prevpac)\b/i,
   h2Blocker: /famotidine|cimetidine|nizatidine|ranitidine|\b(pepcid|tagamet|axid|zantac|duexis)\b/i,
   vitaminD:
-    /ergocalciferol|cholecalciferol|colecalciferol|\bvitamin d\s?[23]?\b|\bvit\.? d\s?[23]?\b|drisdol/i,
+    /ergocalciferol|cholecalciferol|colecalciferol|\bcalciferol\b|\bvitamin[\s-]d\s?[23]?\b|\bvit\.? d\s?[23]?\b|\bd[\s-]?[23]\b|drisdol/i,
   b12Replacement:
-    /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvitamin b[\s-]?12\b|\bb12\b|\b(nascobal|cyanokit|calomist)\b/i,
+    /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvitamin b[\s-]?12\b|\b(?:vit\.?\s*)?b[\s-]?12\b|\b(nascobal|cyanokit|calomist|foltx|folbee|metanx)\b/i,
   folicAcid: /folic acid|\bfolate\b|methylfolate|folvite/i,
 };
 
 /**
- * Vitamin D products by what tells them apart clinically: repletion strength (50,000 IU, as ergocalciferol
- * 1.25 mg), else the ingredient (D2 or D3). Names on records vary ("Vitamin D3 1000 IU daily", "cholecalciferol
- * 25 MCG Oral Tablet"), so a renewal under another name is still the same product.
+ * Vitamin D products as the rules tell them apart. Repletion strength (50,000 IU however written, the
+ * ergocalciferol 1.25 mg capsule, Drisdol) marks the course that answers a low result (rule VD); the
+ * ingredient (D2 or D3) is the "same product" of change 3. Names on records vary ("Vitamin D3 1000 IU daily",
+ * "cholecalciferol 25 MCG Oral Tablet"), so a renewal under another name is still the same product.
  */
-export const VITAMIN_D_PRODUCTS = {
+export const VITAMIN_D_PRODUCTS: Readonly<
+  Record<'repletion' | 'ergocalciferol' | 'cholecalciferol', { rxnorm: readonly string[]; name: RegExp }>
+> = {
   repletion: {
     rxnorm: ['1367410'],
-    name: /\b50[,.\s]?000(?!\d)|\b50\s?k\b|\b1[.,]25\s?mg\b|\b1250\s?(?:mcg|µg|μg|ug)\b/i,
+    name: /\b50[,.\s]?000(?!\d)|\b50\s?k\b|\b1[.,]25\s?mg\b|\b1250\s?(?:mcg|µg|μg|ug)\b|\bdrisdol\b/i,
   },
   ergocalciferol: { rxnorm: ['1367410'], name: /ergocalciferol|drisdol|\bvitamin d2\b/i },
   cholecalciferol: { rxnorm: ['2418'], name: /cholecalciferol|colecalciferol|\bvitamin d3\b/i },
-} as const;
+};
 
 /** The drug classes that lower B12 absorption, with the words card details use for them. */
 export const B12_LOWERING_DRUGS: Readonly<Record<'metformin' | 'ppi' | 'h2Blocker', string>> = {

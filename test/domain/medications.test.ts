@@ -73,6 +73,25 @@ describe('classifyText: a multivitamin is not vitamin D therapy, B12 replacement
     expect(classifyText(text).has('b12Replacement')).toBe(expected);
   });
 
+  it.each([
+    ['ferrous fumarate 324 MG / folic acid 1 MG Oral Tablet', 'folicAcid'],
+    ['Folic acid 1 mg tablet, take with food', 'folicAcid'],
+    ['folic acid 1 MG / ML Injectable Solution', 'folicAcid'],
+    ['folic acid 1 mg + vitamin C', 'folicAcid'],
+    ['Vitamin B12 500 mcg daily with food', 'b12Replacement'],
+    ['Cyanocobalamin 500 mcg / 0.1 mL nasal spray weekly', 'b12Replacement'],
+    ['B-12 shots monthly', 'b12Replacement'],
+    ['Vit B-12 injection monthly', 'b12Replacement'],
+    ['Metanx capsule', 'b12Replacement'],
+    ['D3 50000 IU weekly', 'vitaminD'],
+    ['Vitamin-D 50000 IU', 'vitaminD'],
+    ['Calciferol 50,000 IU', 'vitaminD'],
+    ['Caltrate 600+D3', 'vitaminD'],
+    ['Vitamin D 50000 IU / weekly / 12 weeks / then 2000 IU daily', 'vitaminD'],
+  ] as const)('"%s" is %s (a unit, a sig or a plan is not a second ingredient)', (text, drug) => {
+    expect(classifyText(text).has(drug)).toBe(true);
+  });
+
   it('keeps a multivitamin-named combination with metformin as metformin', () => {
     expect(classifyText('metformin / multivitamin pack').has('metformin')).toBe(true);
   });

@@ -97,7 +97,7 @@ export function evaluateVitaminDBackPain(
   const therapy = vitaminDTherapy(record, now, config);
   // Therapy started after the low result: a new course, or a product added to a course that was running
   // (repletion on top of a maintenance dose that did not work) is the response to it.
-  const repletionStart = [therapy?.start, therapy?.newestProductStart].find(
+  const repletionStart = [therapy?.start, therapy?.repletionStart].find(
     (start) => start !== undefined && start > latest.time,
   );
   if (therapy && repletionStart) {

@@ -515,6 +515,33 @@ describe('repletion added to a maintenance dose after the low result (the table\
     expect(suggestedCodes(cards[0]!)).not.toContain('MedicationRequest 1367410');
   });
 
+  it.each([
+    'Vitamin D3 1000 IU daily',
+    'cholecalciferol 0.025 MG Oral Tablet',
+    'calcium carbonate 1250 MG / cholecalciferol 0.005 MG Chewable Tablet',
+  ])('a maintenance "Vitamin D 1000 IU daily" renewed as "%s" keeps change 3\'s card', async (text) => {
+    const cards = await run([
+      chronicLowBackPain(),
+      medicationStatement({ text: 'Vitamin D 1000 IU daily' }, { start: monthsAgo(24) }),
+      vitaminD(14, weeksAgo(6)),
+      medicationRequest({ text }, { authoredOn: weeksAgo(2) }),
+    ]);
+    expect(cards[0]?.indicator).toBe('warning');
+    expect(cards[0]?.detail).toContain('already takes');
+    expect(suggestedCodes(cards[0]!)).toContain('MedicationRequest 1367410');
+  });
+
+  it('a second repletion course after a low result counts from its own start', async () => {
+    const cards = await run([
+      chronicLowBackPain(),
+      maintenance(),
+      medicationStatement(ERGOCALCIFEROL, { start: monthsAgo(13), end: monthsAgo(10), status: 'completed' }),
+      vitaminD(14, weeksAgo(6)),
+      medicationRequest(ERGOCALCIFEROL, { authoredOn: weeksAgo(5) }),
+    ]);
+    expect(cards).toEqual([]);
+  });
+
   it('cholecalciferol 50,000 IU weekly added to a maintenance D3 is repletion', async () => {
     const cards = await run([
       chronicLowBackPain(),
