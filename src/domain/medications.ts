@@ -7,7 +7,14 @@ import type {
 } from '@medplum/fhirtypes';
 import { codesOf, conceptLabel, conceptText } from './codings.js';
 import { addDays, parseFhirDate } from './fhir-time.js';
-import { DRUG_RXNORM, DRUG_TEXT, type DrugClass, SYSTEM, VITAMIN_D_PRODUCTS } from './value-sets.js';
+import {
+  DRUG_RXNORM,
+  DRUG_TEXT,
+  type DrugClass,
+  NOT_VITAMIN_D_THERAPY,
+  SYSTEM,
+  VITAMIN_D_PRODUCTS,
+} from './value-sets.js';
 
 const DRUG_CLASSES = Object.keys(DRUG_RXNORM) as DrugClass[];
 
@@ -31,15 +38,15 @@ const SUPPLEMENTS: ReadonlySet<DrugClass> = new Set(['vitaminD', 'b12Replacement
 /** A part of a label that names an ingredient with its strength ("biotin 0.03 MG"), not a sig ("weekly"). */
 const INGREDIENT_WITH_STRENGTH = /[a-z]{3}.*\d\s*(?:mg|mcg|µg|μg|ug|iu|unt|units?)\b/i;
 
+function ingredientsWithStrength(label: string): number {
+  return label
+    .replace(/\s+/g, ' ')
+    .split(' / ')
+    .filter((part) => INGREDIENT_WITH_STRENGTH.test(part)).length;
+}
+
 export function isMultivitamin(name: string): boolean {
-  return name.split(' | ').some(
-    (label) =>
-      MULTIVITAMIN.test(label) ||
-      label
-        .replace(/\s+/g, ' ')
-        .split(' / ')
-        .filter((part) => INGREDIENT_WITH_STRENGTH.test(part)).length >= 4,
-  );
+  return name.split(' | ').some((label) => MULTIVITAMIN.test(label) || ingredientsWithStrength(label) >= 4);
 }
 
 /**
@@ -70,18 +77,28 @@ function writtenStrengthMg(drug: DrugClass, name: string): number | undefined {
   return Number(match[1].replaceAll(',', '')) / (match[2]?.toLowerCase() === 'mg' ? 1 : 1000);
 }
 
+/** A second ingredient joined by "+" or "with", not a sig ("with food", "with evening meal"). */
+const JOINED_INGREDIENT =
+  /\s\+\s|\bwith\s(?!\s*(?:food|meals?|breakfast|lunch|dinner|supper|water|milk|juice|evening|morning|night|bedtime)\b)/i;
+
 /**
- * A product of several ingredients ("A 1 MG / B 2 MG", "A + B", "A with B"), not a unit ("1 MG / ML") or a
- * sig ("with food").
+ * A product of several ingredients: two or more parts with a strength of their own ("A 1 MG / B 2 MG"; a unit
+ * "1 MG / ML", a sig "500 mcg / daily" or a plan is not one), or one joined by "+" or "with".
  */
-const COMBINATION =
-  /\s\/\s(?![\d.]|(?:m?l|actuat|dose|day|week|wk)\b)|\s\+\s|\bwith\s(?!\s*(?:food|meals?|breakfast|lunch|dinner|supper|water|milk|juice)\b)/i;
+function isCombination(name: string): boolean {
+  return (
+    JOINED_INGREDIENT.test(name) || name.split(' | ').some((label) => ingredientsWithStrength(label) >= 2)
+  );
+}
 
 /** Whether a supplement the name matched is that supplement at a dose that counts (see above). */
 function countsAsSupplement(drug: DrugClass, name: string): boolean {
+  if (drug === 'vitaminD' && NOT_VITAMIN_D_THERAPY.test(name)) {
+    return false;
+  }
   const multivitamin = isMultivitamin(name);
   const strength = writtenStrengthMg(drug, name);
-  const thresholdApplies = multivitamin || (drug === 'b12Replacement' && COMBINATION.test(name));
+  const thresholdApplies = multivitamin || (drug === 'b12Replacement' && isCombination(name));
   if (strength !== undefined && thresholdApplies) {
     return strength >= (TREATMENT_STRENGTH[drug]?.minimumMg ?? 0);
   }
@@ -244,11 +261,11 @@ export interface DrugUse {
   /** The products in use, by name (those taken now when the drug is ongoing). */
   readonly names: string[];
   /**
-   * Vitamin D only: the start of the current run of repletion-strength records (courses as in change 2).
+   * Vitamin D only: when each repletion-strength record began (whatever its status now), earliest first.
    * Repletion added to a maintenance course that was running starts later than the course; renewing the
-   * maintenance dose, under whatever name, never moves it.
+   * maintenance dose, under whatever name, adds none.
    */
-  readonly repletionStart: Date | undefined;
+  readonly repletionStarts: readonly Date[];
 }
 
 interface Span {
@@ -343,18 +360,17 @@ export function currentDrugUse(
     for (const entry of counted) {
       lastTaken = Math.max(lastTaken, entry.end?.getTime() ?? -Infinity);
     }
-    const repletionSpans: Span[] = [];
-    if (drug === 'vitaminD') {
-      for (const { record, start, end, counted: isCounted } of ofDrug) {
-        if (start !== undefined && end !== undefined && isVitaminDRepletion(record, medications)) {
-          repletionSpans.push({ start, end: end < start ? start : end, counted: isCounted });
-        }
-      }
-    }
+    const repletionStarts =
+      drug === 'vitaminD'
+        ? ofDrug
+            .filter(({ record }) => isVitaminDRepletion(record, medications))
+            .flatMap(({ start }) => (start === undefined ? [] : [start]))
+            .sort((a, b) => a.getTime() - b.getTime())
+        : [];
     uses.set(drug, {
       drug,
       start: currentCourseStart(spans, courseGapDays),
-      repletionStart: currentCourseStart(repletionSpans, courseGapDays),
+      repletionStarts,
       ongoing: taking.length > 0,
       lastTaken: Number.isFinite(lastTaken) ? new Date(Math.min(lastTaken, now.getTime())) : undefined,
       names: [

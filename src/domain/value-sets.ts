@@ -378,9 +378,9 @@ export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
   ppi: /\b(es|dex)?(omeprazole|lansoprazole)\b|pantoprazole|rabeprazole|\b(prilosec|nexium|prevacid|dexilant|protonix|aciphex|zegerid|vimovo|yosprala|talicia|konvomep|omeclamox|prevpac)\b/i,
   h2Blocker: /famotidine|cimetidine|nizatidine|ranitidine|\b(pepcid|tagamet|axid|zantac|duexis)\b/i,
   vitaminD:
-    /ergocalciferol|cholecalciferol|colecalciferol|\bcalciferol\b|\bvitamin[\s-]d\s?[23]?\b|\bvit\.? d\s?[23]?\b|\bd[\s-]?[23]\b|drisdol/i,
+    /ergocalciferol|cholecalciferol|colecalciferol|\bcalciferol\b|\bvitamin[\s-]d\s?[23]?\b|\bvit\.? d\s?[23]?\b|^\s*d-?[23]\b|\+\s*d-?[23]\b|drisdol/i,
   b12Replacement:
-    /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvitamin b[\s-]?12\b|\b(?:vit\.?\s*)?b[\s-]?12\b|\b(nascobal|cyanokit|calomist|foltx|folbee|metanx)\b/i,
+    /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvitamin b[\s-]?12\b|\b(?:vit\.?\s*)?b-?12\b|\b(nascobal|cyanokit|calomist|foltx|folbee|metanx)\b/i,
   folicAcid: /folic acid|\bfolate\b|methylfolate|folvite/i,
 };
 
@@ -395,11 +395,19 @@ export const VITAMIN_D_PRODUCTS: Readonly<
 > = {
   repletion: {
     rxnorm: ['1367410'],
-    name: /\b50[,.\s]?000(?!\d)|\b50\s?k\b|\b1[.,]25\s?mg\b|\b1250\s?(?:mcg|µg|μg|ug)\b|\bdrisdol\b/i,
+    name: /\b50[,.\s]?000(?!\d)|\b50\s?k\b|\b1[.,]25\s?mg\b|\b1,?250\s?(?:mcg|µg|μg|ug)\b|\bdrisdol\b/i,
   },
   ergocalciferol: { rxnorm: ['1367410'], name: /ergocalciferol|drisdol|\bvitamin d2\b/i },
   cholecalciferol: { rxnorm: ['2418'], name: /cholecalciferol|colecalciferol|\bvitamin d3\b/i },
 };
+
+/**
+ * Active vitamin D and its analogues (calcitriol, paricalcitol, doxercalciferol, alfacalcidol, calcifediol,
+ * calcipotriol) are hormones given in kidney disease or for the skin, not the vitamin D therapy of rule VD,
+ * however their names mention vitamin D; so are the dopamine D2/D3 agonists.
+ */
+export const NOT_VITAMIN_D_THERAPY =
+  /calcitriol|paricalcitol|doxercalciferol|alfacalcidol|calcifediol|calcipot|dihydroxy|alpha-?hydroxy|\banalog|rocaltrol|zemplar|hectorol|rayaldee|one-?alpha|dovonex|agonist/i;
 
 /** The drug classes that lower B12 absorption, with the words card details use for them. */
 export const B12_LOWERING_DRUGS: Readonly<Record<'metformin' | 'ppi' | 'h2Blocker', string>> = {

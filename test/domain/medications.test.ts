@@ -92,6 +92,35 @@ describe('classifyText: a multivitamin is not vitamin D therapy, B12 replacement
     expect(classifyText(text).has(drug)).toBe(true);
   });
 
+  it.each([
+    'Calcitriol (1,25-dihydroxyvitamin D3) 0.25 mcg',
+    'Rocaltrol (calcitriol, active D3) 0.25 mcg',
+    'Hectorol (doxercalciferol, vitamin-D2 analog) 2.5 mcg',
+    'Zemplar (vitamin D analog)',
+    'Calcipotriene (vitamin D analogue) cream',
+    'Ropinirole (dopamine D2/D3 agonist) 1 mg',
+    'Prednisone 20 mg D1-D3',
+    'Dexamethasone 8 mg D2-D3',
+    'NovoLog B 6 L 4 D 3 units',
+  ])('"%s" is not vitamin D therapy', (text) => {
+    expect(classifyText(text).has('vitaminD')).toBe(false);
+  });
+
+  it.each([
+    'Insulin lispro B 12 units / L 10 units / D 8 units',
+    'Humulin 70/30 B 12 u, D 10 u',
+    'Hep B 12 months booster',
+  ])('"%s" is not B12', (text) => {
+    expect(classifyText(text).has('b12Replacement')).toBe(false);
+  });
+
+  it.each(['Vitamin B12 500 mcg / daily', 'B12 500 mcg / SL daily', 'Vitamin B12 500 mcg with evening meal'])(
+    '"%s" is B12 on its own (a sig after a slash or "with" is not a second ingredient)',
+    (text) => {
+      expect(classifyText(text).has('b12Replacement')).toBe(true);
+    },
+  );
+
   it('keeps a multivitamin-named combination with metformin as metformin', () => {
     expect(classifyText('metformin / multivitamin pack').has('metformin')).toBe(true);
   });

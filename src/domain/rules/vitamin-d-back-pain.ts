@@ -95,11 +95,12 @@ export function evaluateVitaminDBackPain(
   }
 
   const therapy = vitaminDTherapy(record, now, config);
-  // Therapy started after the low result: a new course, or a product added to a course that was running
-  // (repletion on top of a maintenance dose that did not work) is the response to it.
-  const repletionStart = [therapy?.start, therapy?.repletionStart].find(
-    (start) => start !== undefined && start > latest.time,
-  );
+  // Therapy started after the low result: a new course, or the first repletion begun after it on top of a
+  // course that was running (a maintenance dose that did not work), whether or not it has ended since.
+  const repletionStart =
+    therapy?.start && therapy.start > latest.time
+      ? therapy.start
+      : therapy?.repletionStarts.find((start) => start > latest.time);
   if (therapy && repletionStart) {
     if (repletionStart > addWeeks(now, -settings.recheckAfterWeeks)) {
       return undefined;

@@ -542,6 +542,41 @@ describe('repletion added to a maintenance dose after the low result (the table\
     expect(cards).toEqual([]);
   });
 
+  it('a completed repletion course begun after the low result, with no result since: the recheck card', async () => {
+    const cards = await run([
+      chronicLowBackPain(),
+      maintenance(),
+      vitaminD(14, weeksAgo(20)),
+      medicationRequest(
+        { text: 'Ergocalciferol 50,000 IU weekly x 12 weeks' },
+        { status: 'completed', authoredOn: weeksAgo(19) },
+      ),
+    ]);
+    expect(cards[0]?.indicator).toBe('info');
+    expect(suggestedCodes(cards[0]!)).toEqual(['ServiceRequest 62292-8']);
+  });
+
+  it('a new repletion course within 90 days of the last, after a new low result, answers it', async () => {
+    const cards = await run([
+      chronicLowBackPain(),
+      maintenance(),
+      medicationRequest(ERGOCALCIFEROL, { status: 'completed', authoredOn: weeksAgo(11) }),
+      vitaminD(16, weeksAgo(2)),
+      medicationRequest(ERGOCALCIFEROL, { authoredOn: weeksAgo(1) }),
+    ]);
+    expect(cards).toEqual([]);
+  });
+
+  it('D3 1,250 mcg weekly is repletion strength', async () => {
+    const cards = await run([
+      chronicLowBackPain(),
+      maintenance(),
+      vitaminD(14, weeksAgo(6)),
+      medicationRequest({ text: 'Vitamin D3 1,250 mcg weekly' }, { authoredOn: weeksAgo(2) }),
+    ]);
+    expect(cards).toEqual([]);
+  });
+
   it('cholecalciferol 50,000 IU weekly added to a maintenance D3 is repletion', async () => {
     const cards = await run([
       chronicLowBackPain(),
