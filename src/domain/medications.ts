@@ -36,13 +36,23 @@ const MULTIVITAMIN = /multi-?vit|multiple vitamins?|\bprenatal\b|\b(?:vitamin\s)
 const SUPPLEMENTS: ReadonlySet<DrugClass> = new Set(['vitaminD', 'b12Replacement', 'folicAcid']);
 
 /** A part of a label that names an ingredient with its strength ("biotin 0.03 MG"), not a sig ("weekly"). */
-const INGREDIENT_WITH_STRENGTH = /[a-z]{3}.*\d\s*(?:mg|mcg|µg|μg|ug|iu|unt|units?)\b/i;
+const INGREDIENT_WITH_STRENGTH = /(?:[a-z]{3}|\b[a-z]-?\d{1,2}\b).*\d\s*(?:mg|mcg|µg|μg|ug|iu|unt|units?)\b/i;
+/** A part that starts with the name of a vitamin or mineral, strength or none. */
+const NAMED_INGREDIENT =
+  /^\s*(?:folic|l-?methylfol|folate|pyridox|(?:vit(?:amin)?\.?\s*)?b-?\d{1,2}\b|vitamin|\w*cobalamin|thiamin|riboflavin|niacin|biotin|iron|ferrous|zinc|calcium)/i;
 
 function ingredientsWithStrength(label: string): number {
   return label
     .replace(/\s+/g, ' ')
     .split(' / ')
     .filter((part) => INGREDIENT_WITH_STRENGTH.test(part)).length;
+}
+/** Parts of a label that name an ingredient, with a strength or by a name ("B12 500 mcg / folate"). */
+function namesIngredients(label: string): number {
+  return label
+    .replace(/\s+/g, ' ')
+    .split(' / ')
+    .filter((part) => INGREDIENT_WITH_STRENGTH.test(part) || NAMED_INGREDIENT.test(part)).length;
 }
 
 export function isMultivitamin(name: string): boolean {
@@ -86,9 +96,7 @@ const JOINED_INGREDIENT =
  * "1 MG / ML", a sig "500 mcg / daily" or a plan is not one), or one joined by "+" or "with".
  */
 function isCombination(name: string): boolean {
-  return (
-    JOINED_INGREDIENT.test(name) || name.split(' | ').some((label) => ingredientsWithStrength(label) >= 2)
-  );
+  return JOINED_INGREDIENT.test(name) || name.split(' | ').some((label) => namesIngredients(label) >= 2);
 }
 
 /** Whether a supplement the name matched is that supplement at a dose that counts (see above). */
@@ -363,7 +371,12 @@ export function currentDrugUse(
     const repletionStarts =
       drug === 'vitaminD'
         ? ofDrug
-            .filter(({ record }) => isVitaminDRepletion(record, medications))
+            // Taken now or taken to its end: an unsigned draft, or an order stopped early, answered nothing.
+            .filter(
+              ({ record }) =>
+                (isOngoing(record) || record.status === 'completed') &&
+                isVitaminDRepletion(record, medications),
+            )
             .flatMap(({ start }) => (start === undefined ? [] : [start]))
             .sort((a, b) => a.getTime() - b.getTime())
         : [];

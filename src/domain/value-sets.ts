@@ -378,9 +378,9 @@ export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
   ppi: /\b(es|dex)?(omeprazole|lansoprazole)\b|pantoprazole|rabeprazole|\b(prilosec|nexium|prevacid|dexilant|protonix|aciphex|zegerid|vimovo|yosprala|talicia|konvomep|omeclamox|prevpac)\b/i,
   h2Blocker: /famotidine|cimetidine|nizatidine|ranitidine|\b(pepcid|tagamet|axid|zantac|duexis)\b/i,
   vitaminD:
-    /ergocalciferol|cholecalciferol|colecalciferol|\bcalciferol\b|\bvitamin[\s-]d\s?[23]?\b|\bvit\.? d\s?[23]?\b|^\s*d-?[23]\b|\+\s*d-?[23]\b|drisdol/i,
+    /ergocalciferol|cholecalciferol|colecalciferol|\bcalciferol\b|\bvitamin[\s-]d\s?[23]?\b|\bvit\.? d\s?[23]?\b|^\s*d-?[23]\b|\+\s*d-?[23]\b|(?<!\bd\d{1,2}\s*[-,/&]\s*|\bunits?\s+|\bu\s+)\bd-?3\b(?!\s*(?:units?|u)\b)|drisdol/i,
   b12Replacement:
-    /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvitamin b[\s-]?12\b|\b(?:vit\.?\s*)?b-?12\b|\b(nascobal|cyanokit|calomist|foltx|folbee|metanx)\b/i,
+    /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvit(?:amin)?\.?\s*b[\s-]?12\b|\b(?:vit\.?\s*)?b-?12\b|\bb\s12\s*(?:\d[\d,.]*\s*(?:mcg|µg|ug|mg)\b|shots?\b|inj|sl\b|sublingual|im\b)|\b(nascobal|cyanokit|calomist|foltx|folbee|metanx)\b/i,
   folicAcid: /folic acid|\bfolate\b|methylfolate|folvite/i,
 };
 
@@ -407,7 +407,7 @@ export const VITAMIN_D_PRODUCTS: Readonly<
  * however their names mention vitamin D; so are the dopamine D2/D3 agonists.
  */
 export const NOT_VITAMIN_D_THERAPY =
-  /calcitriol|paricalcitol|doxercalciferol|alfacalcidol|calcifediol|calcipot|dihydroxy|alpha-?hydroxy|\banalog|rocaltrol|zemplar|hectorol|rayaldee|one-?alpha|dovonex|agonist/i;
+  /calcitriol|paricalcitol|doxercalciferol|alfacalcidol|calcifediol|calcipot|dihydroxy|alpha-?hydroxy|(?:vitamin[\s-]d\d?|\bd[23]?)\s+analog|\banalog\w*\s+of\s+vitamin|rocaltrol|zemplar|hectorol|rayaldee|one-?alpha|dovonex|\bd2\s*\/\s*d3\b|dopamin/i;
 
 /** The drug classes that lower B12 absorption, with the words card details use for them. */
 export const B12_LOWERING_DRUGS: Readonly<Record<'metformin' | 'ppi' | 'h2Blocker', string>> = {

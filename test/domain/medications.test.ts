@@ -121,6 +121,28 @@ describe('classifyText: a multivitamin is not vitamin D therapy, B12 replacement
     },
   );
 
+  it.each([
+    'B12 0.115 mg / folic acid 0.8 mg / B6 10 mg',
+    'B12 500 mcg / folic acid 1 mg',
+    'Vitamin B12 500 mcg / folate',
+    'Methylcobalamin 500 mcg / L-methylfolate',
+  ])('"%s" is a low-dose B12 combination, not replacement', (text) => {
+    expect(classifyText(text).has('b12Replacement')).toBe(false);
+  });
+
+  it.each([
+    ['Nature Made D3 2000 IU softgel', 'vitaminD'],
+    ['Bio-Tech D3-50 50,000 IU', 'vitaminD'],
+    ['Calcium carbonate 1250 mg / D3 400 IU', 'vitaminD'],
+    ['Calcium 600 mg with D3', 'vitaminD'],
+    ['Vitamin D3 50,000 IU weekly (pt also on GLP-1 receptor agonist)', 'vitaminD'],
+    ['Vitamin D3 2000 IU - hold warfarin (vitamin K antagonist)', 'vitaminD'],
+    ['B 12 shot', 'b12Replacement'],
+    ['vit B 12 1000 mcg', 'b12Replacement'],
+  ] as const)('"%s" is %s', (text, drug) => {
+    expect(classifyText(text).has(drug)).toBe(true);
+  });
+
   it('keeps a multivitamin-named combination with metformin as metformin', () => {
     expect(classifyText('metformin / multivitamin pack').has('metformin')).toBe(true);
   });

@@ -567,6 +567,19 @@ describe('repletion added to a maintenance dose after the low result (the table\
     expect(cards).toEqual([]);
   });
 
+  it.each(['stopped', 'draft', 'unknown'] as const)(
+    'a repletion order that is %s answered nothing: the deficiency card stays',
+    async (status) => {
+      const cards = await run([
+        chronicLowBackPain(),
+        maintenance(),
+        vitaminD(14, weeksAgo(8)),
+        medicationRequest(ERGOCALCIFEROL, { status, authoredOn: weeksAgo(6) }),
+      ]);
+      expect(cards[0]?.indicator).toBe('warning');
+    },
+  );
+
   it('D3 1,250 mcg weekly is repletion strength', async () => {
     const cards = await run([
       chronicLowBackPain(),
