@@ -32,11 +32,16 @@ const MAX_NAME_LENGTH = 256;
  * as RxNorm names multi-ingredient products ("ascorbic acid 60 MG / biotin 0.03 MG / … / vitamin B12 0.006
  * MG"); `text` and each display are separate labels of one product.
  */
-const MULTIVITAMIN = /multi-?vit|multiple vitamins?|\bprenatal\b|\b(?:vitamin\s)?b[\s-]?complex\b/i;
+const MULTIVITAMIN = /multi-?vit|multiple vitamins?|\bprenatal\b(?!\s*\))|\b(?:vitamin\s)?b[\s-]?complex\b/i;
 const SUPPLEMENTS: ReadonlySet<DrugClass> = new Set(['vitaminD', 'b12Replacement', 'folicAcid']);
 
-/** A part of a label that names an ingredient with its strength ("biotin 0.03 MG"), not a sig ("weekly"). */
-const INGREDIENT_WITH_STRENGTH = /(?:[a-z]{3}|\b[a-z]-?\d{1,2}\b).*\d\s*(?:mg|mcg|µg|μg|ug|iu|unt|units?)\b/i;
+/**
+ * A part of a label that names an ingredient with its strength ("biotin 0.03 MG"), not a sig ("weekly"). The
+ * lookahead captures the first name-like word and the backreference consumes it without backtracking into
+ * it (an atomic group), so a long hostile part is read in linear time.
+ */
+const INGREDIENT_WITH_STRENGTH =
+  /^(?=(.*?(?:[a-z]{3}|\b[a-z]-?\d{1,2}\b)))\1.*\d\s*(?:mg|mcg|µg|μg|ug|iu|unt|units?)\b/i;
 /** A part that starts with the name of a vitamin or mineral, strength or none. */
 const NAMED_INGREDIENT =
   /^\s*(?:folic|l-?methylfol|folate|pyridox|(?:vit(?:amin)?\.?\s*)?b-?\d{1,2}\b|vitamin|\w*cobalamin|thiamin|riboflavin|niacin|biotin|iron|ferrous|zinc|calcium)/i;
@@ -51,7 +56,7 @@ function ingredientsWithStrength(label: string): number {
 function namesIngredients(label: string): number {
   return label
     .replace(/\s+/g, ' ')
-    .split(' / ')
+    .split(/ \/ |, | and /i)
     .filter((part) => INGREDIENT_WITH_STRENGTH.test(part) || NAMED_INGREDIENT.test(part)).length;
 }
 

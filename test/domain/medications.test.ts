@@ -143,6 +143,30 @@ describe('classifyText: a multivitamin is not vitamin D therapy, B12 replacement
     expect(classifyText(text).has(drug)).toBe(true);
   });
 
+  it.each([
+    ['Vitamin B12 500 mcg, folic acid 400 mcg', false],
+    ['B12 500 mcg and folic acid 400 mcg', false],
+    ['Ener-B 12', true],
+    ['Folbic', true],
+  ] as const)('"%s" is B12 replacement: %s', (text, expected) => {
+    expect(classifyText(text).has('b12Replacement')).toBe(expected);
+  });
+
+  it.each([
+    ['Folic acid 1 mg (prenatal)', 'folicAcid'],
+    ['Deplin 15 mg', 'folicAcid'],
+    ['Vitamin B9 400 mcg', 'folicAcid'],
+    ['Decara 50,000 IU', 'vitaminD'],
+    ['Ddrops 1000 IU', 'vitaminD'],
+    ['D 3 1000 IU', 'vitaminD'],
+  ] as const)('"%s" is %s', (text, drug) => {
+    expect(classifyText(text).has(drug)).toBe(true);
+  });
+
+  it('"D-2 SS insulin" is not vitamin D', () => {
+    expect(classifyText('D-2 SS insulin').has('vitaminD')).toBe(false);
+  });
+
   it('keeps a multivitamin-named combination with metformin as metformin', () => {
     expect(classifyText('metformin / multivitamin pack').has('metformin')).toBe(true);
   });
