@@ -32,7 +32,8 @@ const MAX_NAME_LENGTH = 256;
  * as RxNorm names multi-ingredient products ("ascorbic acid 60 MG / biotin 0.03 MG / … / vitamin B12 0.006
  * MG"); `text` and each display are separate labels of one product.
  */
-const MULTIVITAMIN = /multi-?vit|multiple vitamins?|\bprenatal\b(?!\s*\))|\b(?:vitamin\s)?b[\s-]?complex\b/i;
+const MULTIVITAMIN =
+  /multi-?vit|multiple vitamins?|\bprenatal\b(?!\s*\)\s*$)|\b(?:vitamin\s)?b[\s-]?complex\b/i;
 const SUPPLEMENTS: ReadonlySet<DrugClass> = new Set(['vitaminD', 'b12Replacement', 'folicAcid']);
 
 /**
@@ -56,8 +57,13 @@ function ingredientsWithStrength(label: string): number {
 function namesIngredients(label: string): number {
   return label
     .replace(/\s+/g, ' ')
-    .split(/ \/ |, | and /i)
-    .filter((part) => INGREDIENT_WITH_STRENGTH.test(part) || NAMED_INGREDIENT.test(part)).length;
+    .split(' / ')
+    .reduce((count, part) => {
+      // After ", " or " and " only a named vitamin or mineral is a second ingredient, not a sig or a plan.
+      const [head = '', ...joined] = part.split(/, | and /i);
+      const first = INGREDIENT_WITH_STRENGTH.test(head) || NAMED_INGREDIENT.test(head) ? 1 : 0;
+      return count + first + joined.filter((rest) => NAMED_INGREDIENT.test(rest)).length;
+    }, 0);
 }
 
 export function isMultivitamin(name: string): boolean {

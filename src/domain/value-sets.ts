@@ -378,7 +378,7 @@ export const DRUG_TEXT: Readonly<Record<DrugClass, RegExp>> = {
   ppi: /\b(es|dex)?(omeprazole|lansoprazole)\b|pantoprazole|rabeprazole|\b(prilosec|nexium|prevacid|dexilant|protonix|aciphex|zegerid|vimovo|yosprala|talicia|konvomep|omeclamox|prevpac)\b/i,
   h2Blocker: /famotidine|cimetidine|nizatidine|ranitidine|\b(pepcid|tagamet|axid|zantac|duexis)\b/i,
   vitaminD:
-    /ergocalciferol|cholecalciferol|colecalciferol|\bcalciferol\b|\bvitamin[\s-]d\s?[23]?\b|\bvit\.? d\s?[23]?\b|^\s*d-?[23]\b(?![^|]*\binsulin)|^\s*d\s3\s+\d[\d,.]*\s*(?:iu|unt|units?|mcg|µg|μg|ug)\b|\+\s*d-?[23]\b|(?<!\bd\d{1,2}\s*[-,/&]\s*|\bunits?\s+|\bu\s+)\bd-?3\b(?!\s*(?:units?|u)\b)|\b(?:drisdol|decara|replesta|dekristol|ddrops|d-vi-sol)\b/i,
+    /ergocalciferol|cholecalciferol|colecalciferol|\bcalciferol\b|\bvitamin[\s-]d\s?[23]?\b|\bvit\.? d\s?[23]?\b|^\s*d-?[23]\b|^\s*d\s3\s+\d[\d,.]*\s*(?:iu|unt|units?|mcg|µg|μg|ug)\b|\+\s*d-?[23]\b|(?<!\bd\d{1,2}\s*[-,/&]\s*|\bunits?\s+|\bu\s+)\bd-?3\b(?!\s*(?:units?|u)\b)|\b(?:drisdol|decara|replesta|dekristol|ddrops|d-vi-sol)\b/i,
   b12Replacement:
     /cyanocobalamin|hydroxocobalamin|methylcobalamin|\bvit(?:amin)?\.?\s*b[\s-]?12\b|\b(?:vit\.?\s*)?b-?12\b|\bb\s12\s*(?:\d[\d,.]*\s*(?:mcg|µg|ug|mg)\b|shots?\b|inj|sl\b|sublingual|im\b)|\b(nascobal|cyanokit|calomist|foltx|folbee|folbic|metanx|ener-?b)\b/i,
   folicAcid:

