@@ -1,7 +1,13 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { LabKey, MedicationKey, OrderCatalog } from './card-and-order-schemas.js';
 import { codesOf, conceptText } from './codings.js';
-import { classifyConcept, isMultivitamin, medicationConcept } from './medications.js';
+import {
+  classifyConcept,
+  isAtRepletionStrength,
+  isMultivitamin,
+  MAX_NAME_LENGTH,
+  medicationConcept,
+} from './medications.js';
 import type { PatientRecord } from './patient-record.js';
 import {
   B12_BLOOD_LOINC,
@@ -36,21 +42,18 @@ const LAB_FAMILIES: Readonly<
 const SAME_PRODUCT: Readonly<
   Record<
     MedicationKey,
-    { readonly rxnorm: readonly string[]; readonly name: RegExp; readonly anyVitaminDAt?: RegExp }
+    { readonly rxnorm: readonly string[]; readonly name: RegExp; readonly orAnyVitaminDRepletion?: true }
   >
 > = {
   ergocalciferolWeekly: {
     ...VITAMIN_D_PRODUCTS.ergocalciferol,
-    anyVitaminDAt: VITAMIN_D_PRODUCTS.repletion.name,
+    orAnyVitaminDRepletion: true,
   },
   cholecalciferolDaily: VITAMIN_D_PRODUCTS.cholecalciferol,
   cyanocobalaminOral: { rxnorm: ['11248'], name: /cyanocobalamin/i },
   hydroxocobalaminIm: { rxnorm: ['317106'], name: /hydroxocobalamin/i },
   hydroxocobalaminImNeurological: { rxnorm: ['317106'], name: /hydroxocobalamin/i },
 };
-
-/** Names are matched on this much text at most (see medications.ts). */
-const MAX_NAME_LENGTH = 256;
 
 function statusOf(resource: Resource): string {
   const status: unknown = (resource as { status?: unknown }).status;
@@ -130,7 +133,9 @@ export function createOrderLookup(
         rxnorm.some((code) => product.rxnorm.includes(code)) ||
         codesOf([concept], siteCode.system).includes(siteCode.code) ||
         (product.name.test(name) && !isMultivitamin(name)) ||
-        (product.anyVitaminDAt?.test(name) === true && classifyConcept(concept).has('vitaminD'))
+        (product.orAnyVitaminDRepletion === true &&
+          isAtRepletionStrength(concept) &&
+          classifyConcept(concept).has('vitaminD'))
       );
     });
   }

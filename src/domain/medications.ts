@@ -23,7 +23,7 @@ const DRUG_CLASSES = Object.keys(DRUG_RXNORM) as DrugClass[];
  * sends. Matching is a few linear regular expressions over at most this many characters (about a
  * microsecond), so no cache is kept: a cache keyed by outside text would need bounds of its own.
  */
-const MAX_NAME_LENGTH = 256;
+export const MAX_NAME_LENGTH = 256;
 
 /**
  * A multivitamin carries a little vitamin D, B12 and folic acid (micrograms of B12 against the 1 mg of
@@ -47,23 +47,22 @@ const INGREDIENT_WITH_STRENGTH =
 const NAMED_INGREDIENT =
   /^\s*(?:folic|l-?methylfol|folate|pyridox|(?:vit(?:amin)?\.?\s*)?b-?\d{1,2}\b|vitamin|\w*cobalamin|thiamin|riboflavin|niacin|biotin|iron|ferrous|zinc|calcium)/i;
 
+/** The slash-separated parts of a label, as RxNorm writes multi-ingredient products ("A 1 MG / B 2 MG"). */
+function labelParts(label: string): string[] {
+  return label.replace(/\s+/g, ' ').split(' / ');
+}
+
 function ingredientsWithStrength(label: string): number {
-  return label
-    .replace(/\s+/g, ' ')
-    .split(' / ')
-    .filter((part) => INGREDIENT_WITH_STRENGTH.test(part)).length;
+  return labelParts(label).filter((part) => INGREDIENT_WITH_STRENGTH.test(part)).length;
 }
 /** Parts of a label that name an ingredient, with a strength or by a name ("B12 500 mcg / folate"). */
 function namesIngredients(label: string): number {
-  return label
-    .replace(/\s+/g, ' ')
-    .split(' / ')
-    .reduce((count, part) => {
-      // After ", " or " and " only a named vitamin or mineral is a second ingredient, not a sig or a plan.
-      const [head = '', ...joined] = part.split(/, | and /i);
-      const first = INGREDIENT_WITH_STRENGTH.test(head) || NAMED_INGREDIENT.test(head) ? 1 : 0;
-      return count + first + joined.filter((rest) => NAMED_INGREDIENT.test(rest)).length;
-    }, 0);
+  return labelParts(label).reduce((count, part) => {
+    // After ", " or " and " only a named vitamin or mineral is a second ingredient, not a sig or a plan.
+    const [head = '', ...joined] = part.split(/, | and /i);
+    const first = INGREDIENT_WITH_STRENGTH.test(head) || NAMED_INGREDIENT.test(head) ? 1 : 0;
+    return count + first + joined.filter((rest) => NAMED_INGREDIENT.test(rest)).length;
+  }, 0);
 }
 
 export function isMultivitamin(name: string): boolean {
@@ -316,9 +315,11 @@ function currentCourseStart(spans: Span[], gapDays: number): Date | undefined {
   return current;
 }
 
-/** A vitamin D record at repletion strength (50,000 IU however written; VITAMIN_D_PRODUCTS.repletion). */
-function isVitaminDRepletion(record: MedicationRecord, medications: readonly Medication[]): boolean {
-  const concept = medicationConcept(record, medications);
+/**
+ * A product at vitamin D repletion strength (50,000 IU however written; VITAMIN_D_PRODUCTS.repletion). Asked
+ * only of a vitamin D product: the strength alone does not make one ("vitamin A 50,000 IU").
+ */
+export function isAtRepletionStrength(concept: CodeableConcept | undefined): boolean {
   const { rxnorm, name } = VITAMIN_D_PRODUCTS.repletion;
   return (
     codesOf([concept], SYSTEM.rxnorm).some((code) => rxnorm.includes(code)) ||
@@ -386,7 +387,7 @@ export function currentDrugUse(
             .filter(
               ({ record }) =>
                 (isOngoing(record) || record.status === 'completed') &&
-                isVitaminDRepletion(record, medications),
+                isAtRepletionStrength(medicationConcept(record, medications)),
             )
             .flatMap(({ start }) => (start === undefined ? [] : [start]))
             .sort((a, b) => a.getTime() - b.getTime())
